@@ -1,0 +1,5 @@
+import sys
+
+from torquenet.cli import main
+
+sys.exit(main())

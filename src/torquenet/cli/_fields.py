@@ -1,0 +1,42 @@
+"""``torquenet fields``: exchange fields of one texture (or a batch) from a .npy file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from torquenet.cli._common import add_solver_arguments, load_spins, solver_config_from_args
+from torquenet.config import save_config
+from torquenet.solvers import compute_fields
+
+logger = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fields",
+        help="electron-induced exchange fields of a spin texture",
+        description="Read unit spins (L, L, 3) from IN.npy, write the electron-"
+        "induced fields H_i = J <c^dag sigma c>_i (no H_ext), shape (L, L, 3).",
+    )
+    p.add_argument("--spins", required=True, help="input .npy, unit spins of shape (L, L, 3)")
+    p.add_argument("--out", required=True, help="output .npy for the fields")
+    add_solver_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    spins = load_spins(args.spins)
+    config = solver_config_from_args(args)
+    result = compute_fields(spins, config)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, result.fields)
+    save_config(config, out.with_suffix(".config.yaml"))
+    if result.grand_potential is not None:
+        logger.info("grand potential Omega = %s", result.grand_potential)
+    logger.info("wrote fields %s to %s", result.fields.shape, out)
+    return 0

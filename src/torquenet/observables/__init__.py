@@ -1,0 +1,10 @@
+"""Observables of spin textures (pure functions of spins on the lattice)."""
+
+from torquenet.observables._observables import (
+    magnetization,
+    solid_angles,
+    structure_factor,
+    topological_charge,
+)
+
+__all__ = ["magnetization", "solid_angles", "structure_factor", "topological_charge"]
