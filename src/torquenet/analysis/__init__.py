@@ -1,6 +1,44 @@
-"""Analysis and figures: texture snapshots (more to come: S(q,t), evaluation plots)."""
+"""Analysis and figures: snapshots, S(q) pictures, accuracy metrics, receptive fields."""
 
 from torquenet.analysis._figures import pyplot, save_figure
+from torquenet.analysis._metrics import (
+    angle_error_degrees,
+    equivariance_errors,
+    perpendicular_part,
+    relative_l1_loss,
+    relative_magnitude_error,
+    relative_rms_error,
+    torque_metrics,
+)
+from torquenet.analysis._momentum import (
+    brillouin_zone_corners,
+    peak_intensity,
+    plot_structure_factor,
+    skyrmion_peak_indices,
+)
+from torquenet.analysis._receptive_field import (
+    effective_receptive_field,
+    plot_receptive_field,
+    receptive_field_radius,
+)
 from torquenet.analysis._snapshots import plot_texture
 
-__all__ = ["plot_texture", "pyplot", "save_figure"]
+__all__ = [
+    "angle_error_degrees",
+    "brillouin_zone_corners",
+    "effective_receptive_field",
+    "equivariance_errors",
+    "peak_intensity",
+    "perpendicular_part",
+    "plot_receptive_field",
+    "plot_structure_factor",
+    "plot_texture",
+    "pyplot",
+    "receptive_field_radius",
+    "relative_l1_loss",
+    "relative_magnitude_error",
+    "relative_rms_error",
+    "save_figure",
+    "skyrmion_peak_indices",
+    "torque_metrics",
+]

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+
+from tests.helpers import random_rotation
+from torquenet.analysis import (
+    brillouin_zone_corners,
+    effective_receptive_field,
+    equivariance_errors,
+    peak_intensity,
+    plot_receptive_field,
+    plot_structure_factor,
+    receptive_field_radius,
+    save_figure,
+    torque_metrics,
+)
+from torquenet.lattice import TriangularLattice
+from torquenet.observables import structure_factor
+from torquenet.textures import random_spins, skyrmion_lattice, spiral
+
+ATOL_EXACT = 1e-12
+
+
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_erf_of_a_single_convolution_is_exactly_its_kernel_support(kernel, rng):
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 3, kernel, padding=kernel // 2, padding_mode="circular").double()
+    L = 12
+    site = (4, 7)
+    erf = effective_receptive_field(conv, random_spins(L, rng), site)
+    support = np.abs(erf).sum(axis=(0, 1)) > 0
+    expected = np.zeros((L, L), dtype=bool)
+    r = kernel // 2
+    for di in range(-r, r + 1):
+        for dj in range(-r, r + 1):
+            expected[(site[0] + di) % L, (site[1] + dj) % L] = True
+    assert np.array_equal(support, expected)
+    # and the gradients are the kernel weights themselves (flipped cross-correlation offsets)
+    w = conv.weight.detach().numpy()
+    assert_allclose(erf[:, :, site[0] - r, site[1] - r], w[:, :, 0, 0], rtol=0, atol=ATOL_EXACT)
+
+
+def test_receptive_field_radius_of_a_point_is_zero_and_grows():
+    erf = np.zeros((3, 3, 12, 12))
+    erf[0, 0, 6, 6] = 1.0
+    assert receptive_field_radius(erf, (6, 6)) == 0.0
+    erf[0, 0, 7, 6] = 1.0  # nearest neighbour, half the weight
+    assert_allclose(receptive_field_radius(erf, (6, 6)), 1.0, rtol=0, atol=ATOL_EXACT)
+
+
+def test_peak_intensity_of_spiral_and_size_check():
+    q1 = np.array([np.pi / 3, 0.0])
+    sq = structure_factor(spiral(24, q1))
+    # the spiral puts 1/2 on +-Q1 and nothing on the other four: mean over six = 1/6
+    assert_allclose(peak_intensity(sq), 1.0 / 6.0, rtol=0, atol=ATOL_EXACT)
+    with pytest.raises(ValueError, match="divisible by 12; got L = 18"):
+        peak_intensity(np.zeros((18, 18)))
+
+
+def test_brillouin_zone_corners_are_k_points():
+    corners = brillouin_zone_corners()
+    assert_allclose(np.linalg.norm(corners, axis=1), 4 * np.pi / 3, rtol=0, atol=ATOL_EXACT)
+    # K is equidistant from Gamma and from the reciprocal lattice vectors b1, b1 + b2
+    b = TriangularLattice(1).reciprocal_vectors
+    for k in corners[:-1]:
+        others = [np.linalg.norm(k - g) for g in (b[0], b[1], b[0] + b[1], -b[0], -b[1])]
+        assert min(others) >= np.linalg.norm(k) - 1e-9
+
+
+def test_metrics_zero_for_perfect_prediction_and_known_angle(rng):
+    t = rng.standard_normal((4, 6, 6, 3))
+    m = torque_metrics(t, t)
+    assert m["eq11_loss"] == 0.0 and m["angle_deg_p99"] <= 1e-6
+    rot = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # 90 deg about z
+    planar = t * np.array([1.0, 1.0, 0.0])
+    m = torque_metrics(planar @ rot.T, planar)
+    assert_allclose(m["angle_deg_p50"], 90.0, rtol=0, atol=1e-9)
+    assert_allclose(m["abs_rel_magnitude_error_p99"], 0.0, rtol=0, atol=1e-12)
+
+
+def _exchange_torque(spins):
+    """S_i x sum_nn S_j: exactly SO(3)- and D6-equivariant."""
+    L = spins.shape[-2]
+    nn = TriangularLattice(L).neighbor_table(1)
+    flat = spins.reshape(spins.shape[0], L * L, 3)
+    return np.cross(flat, flat[:, nn].sum(axis=2)).reshape(spins.shape)
+
+
+def test_equivariance_errors_vanish_for_an_equivariant_map_and_not_otherwise(rng):
+    spins = np.stack([random_spins(6, rng) for _ in range(2)])
+    rots = np.stack([random_rotation(rng) for _ in range(3)])
+    errs = equivariance_errors(_exchange_torque, spins, rots)
+    assert len(errs) == 13
+    assert max(e.max() for e in errs.values()) <= ATOL_EXACT
+
+    def biased(s):
+        return _exchange_torque(s) + np.array([0.0, 0.0, 0.1])  # breaks SO(3)
+
+    assert equivariance_errors(biased, spins, rots)["SO(3)"].min() > 0.01
+
+
+def test_figures_render(tmp_path, rng):
+    ax = plot_structure_factor(structure_factor(skyrmion_lattice(12)), title="SkL")
+    paths = save_figure(ax.figure, tmp_path / "sq")
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
+    conv = torch.nn.Conv2d(3, 3, 3, padding=1, padding_mode="circular").double()
+    erf = effective_receptive_field(conv, random_spins(12, rng))
+    save_figure(plot_receptive_field(erf, (6, 6), radius=1.0), tmp_path / "erf")
+    assert (tmp_path / "erf.png").stat().st_size > 10_000
