@@ -48,7 +48,7 @@ def main() -> None:
         rows = [("ferromagnet", "", energy_per_site(solver, ferromagnet(L)), 0.0)]
         rows.append(("coplanar spiral Q1", "", energy_per_site(solver, spiral(L, q1)), 0.0))
         cone = minimize_scalar(
-            lambda c: energy_per_site(solver, spiral(L, q1, cone_angle=c)),
+            lambda c, solver=solver: energy_per_site(solver, spiral(L, q1, cone_angle=c)),
             bounds=(0.0, 0.8),
             method="bounded",
             options={"xatol": 1e-3},
@@ -61,7 +61,7 @@ def main() -> None:
             )
 
         best = minimize(
-            lambda p: energy_per_site(solver, skl(p)),
+            lambda p, solver=solver: energy_per_site(solver, skl(p)),
             x0=[0.673, 0.134, 1.561],
             method="Nelder-Mead",
             options={"xatol": 1e-3, "fatol": 1e-7},
