@@ -1,0 +1,92 @@
+"""The equivariant model is exactly SO(3) x D6 x translation (x time-reversal) equivariant."""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+
+from tests.helpers import random_rotation
+from torquenet.lattice import TriangularLattice
+from torquenet.ml._equivariant import (
+    EquivariantModelConfig,
+    EquivariantTorqueCNN,
+    IsotropicConv,
+    hexagonal_orbits,
+)
+from torquenet.textures import random_spins
+
+# float64 forward passes: symmetry holds to rounding of O(1e2) accumulated operations.
+ATOL_FLOAT64 = 1e-12
+# float32: the same identities to single-precision rounding relative to O(10) outputs.
+ATOL_FLOAT32 = 1e-5
+
+
+def _predict(model, spins):
+    x = torch.tensor(np.moveaxis(spins, -1, -3), dtype=next(model.parameters()).dtype)
+    with torch.no_grad():
+        return np.moveaxis(model(x).double().numpy(), -3, -1)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(3)
+    return EquivariantTorqueCNN(EquivariantModelConfig(8, 8, num_blocks=2, radius=2)).double()
+
+
+def test_orbits_partition_the_hexagon():
+    for radius in (1, 2, 3):
+        orbits = hexagonal_orbits(radius)
+        flat = [o for orbit in orbits for o in orbit]
+        assert len(flat) == len(set(flat)) == 1 + 3 * radius * (radius + 1)
+
+
+def test_isotropic_kernel_is_invariant_under_every_d6_index_map():
+    torch.manual_seed(0)
+    conv = IsotropicConv(2, 3, radius=2)
+    k = conv.kernel().detach().numpy()
+    r = 2
+    for op in TriangularLattice(1).point_group:
+        for a in range(-r, r + 1):
+            for b in range(-r, r + 1):
+                a2, b2 = op.integer_matrix @ np.array([a, b])
+                if max(abs(a), abs(b), abs(a + b)) > r:
+                    assert np.all(k[..., r + a, r + b] == 0)
+                    continue
+                assert np.array_equal(k[..., r + a, r + b], k[..., r + a2, r + b2])
+
+
+def test_exact_spin_rotation_and_time_reversal_equivariance(model, rng):
+    spins = np.stack([random_spins(12, rng) for _ in range(2)])
+    t = _predict(model, spins)
+    for _ in range(3):
+        rot = random_rotation(rng)
+        assert_allclose(_predict(model, spins @ rot.T), t @ rot.T, rtol=0, atol=ATOL_FLOAT64)
+    assert_allclose(_predict(model, -spins), -t, rtol=0, atol=ATOL_FLOAT64)
+
+
+def test_exact_lattice_symmetry_equivariance(model, rng):
+    lattice = TriangularLattice(12)
+    spins = random_spins(12, rng)
+    t = _predict(model, spins[None])[0]
+    for op in lattice.point_group:
+        moved = _predict(model, lattice.apply_point_group(spins, op)[None])[0]
+        assert_allclose(moved, lattice.apply_point_group(t, op), rtol=0, atol=ATOL_FLOAT64)
+    shifted = _predict(model, lattice.translate(spins, (5, 2))[None])[0]
+    assert_allclose(shifted, lattice.translate(t, (5, 2)), rtol=0, atol=ATOL_FLOAT64)
+
+
+def test_output_is_perpendicular_to_each_spin_and_runs_on_any_size(model, rng):
+    for L in (6, 9, 12):
+        spins = random_spins(L, rng)
+        t = _predict(model, spins[None])[0]
+        assert t.shape == (L, L, 3)
+        assert np.abs((t * spins).sum(-1)).max() <= ATOL_FLOAT64
+
+
+def test_float32_model_is_equivariant_to_single_precision(rng):
+    torch.manual_seed(1)
+    model = EquivariantTorqueCNN(EquivariantModelConfig(8, 8, num_blocks=2))
+    spins = random_spins(12, rng)[None]
+    rot = random_rotation(rng)
+    t = _predict(model, spins)
+    assert_allclose(_predict(model, spins @ rot.T), t @ rot.T, rtol=0, atol=ATOL_FLOAT32)
