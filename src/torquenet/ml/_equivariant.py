@@ -103,7 +103,7 @@ class IsotropicConv(nn.Module):
 
 
 def _vector_conv(conv: IsotropicConv, vectors: torch.Tensor) -> torch.Tensor:
-    """Apply a bias-free convolution to (B, C, 3, L, L) vector channels, same weights for x, y, z."""
+    """Bias-free convolution of (B, C, 3, L, L) vector channels, same weights for x, y, z."""
     b, c, _, h, w = vectors.shape
     folded = vectors.transpose(1, 2).reshape(b * 3, c, h, w)
     out = conv(folded)
