@@ -1,5 +1,10 @@
 """Analysis and figures: snapshots, S(q) pictures, accuracy metrics, receptive fields."""
 
+from torquenet.analysis._ensembles import (
+    EnsembleStructureFactor,
+    ensemble_structure_factor,
+    plot_time_series,
+)
 from torquenet.analysis._figures import pyplot, save_figure
 from torquenet.analysis._metrics import (
     angle_error_degrees,
@@ -24,6 +29,9 @@ from torquenet.analysis._receptive_field import (
 from torquenet.analysis._snapshots import plot_texture
 
 __all__ = [
+    "EnsembleStructureFactor",
+    "ensemble_structure_factor",
+    "plot_time_series",
     "angle_error_degrees",
     "brillouin_zone_corners",
     "effective_receptive_field",

@@ -108,3 +108,21 @@ def test_figures_render(tmp_path, rng):
     erf = effective_receptive_field(conv, random_spins(12, rng))
     save_figure(plot_receptive_field(erf, (6, 6), radius=1.0), tmp_path / "erf")
     assert (tmp_path / "erf.png").stat().st_size > 10_000
+
+
+def test_ensemble_structure_factor_averages_runs_and_gives_standard_errors():
+    from torquenet.analysis import ensemble_structure_factor, plot_time_series
+    from torquenet.textures import ferromagnet
+
+    q1 = np.array([np.pi / 3, 0.0])
+    spiral_run = np.stack([spiral(12, q1)] * 3)  # peak intensity 1/6 at every time
+    ferro_run = np.stack([ferromagnet(12)] * 3)  # no weight at +-Q_eta
+    ens = ensemble_structure_factor([spiral_run, ferro_run], times=np.arange(3.0))
+    mean, err = ens.peak_mean_and_error()
+    assert_allclose(mean, 1 / 12, rtol=0, atol=ATOL_EXACT)
+    assert_allclose(err, (1 / 6) / np.sqrt(2) / np.sqrt(2), rtol=0, atol=ATOL_EXACT)
+    assert_allclose(ens.mean.sum(axis=(-2, -1)), 1.0, rtol=0, atol=ATOL_EXACT)
+    with pytest.raises(ValueError, match="same"):
+        ensemble_structure_factor([spiral_run, ferro_run[:2]], times=np.arange(3.0))
+    ax = plot_time_series(ens.times, {"S(Q)": (mean, err)}, ylabel="S(Q)")
+    assert ax.get_xlabel().startswith("time")
