@@ -1,0 +1,498 @@
+"""Training the torque CNN: Eq. (11) loss, Adam, reduce-on-plateau, augmentation, data parallel.
+
+Run-directory layout written by :func:`train` (rank 0 only)::
+
+    RUN_DIR/train_config.yaml   resolved TrainConfig
+    RUN_DIR/checkpoint.pt       training state after the last completed epoch (for resume)
+    RUN_DIR/best_model.pt       portable model file of the epoch with the lowest validation loss
+    RUN_DIR/log.csv             one row of metrics per epoch
+    RUN_DIR/tensorboard/        only if the optional ``tensorboard`` package is installed
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm.auto import tqdm
+
+from torquenet._device import resolve_device
+from torquenet._validation import check_float, check_int
+from torquenet.config import save_config, to_mapping
+from torquenet.ml._checkpoint import TrainingState, load_checkpoint, save_checkpoint
+from torquenet.ml._datasets import (
+    MAX_START_TYPES,
+    AugmentedDataset,
+    DatasetSummary,
+    summarize_dataset,
+)
+from torquenet.ml._distributed import (
+    DistributedContext,
+    ShardSampler,
+    all_reduce_sum,
+    barrier,
+    setup_distributed,
+)
+from torquenet.ml._loss import relative_l1_loss, relative_l1_per_site
+from torquenet.ml._model import ModelConfig, TorqueCNN
+from torquenet.ml._model_file import save_model_file
+from torquenet.ml._train_log import TensorBoardLog, write_csv_log
+from torquenet.model import SDModelParams
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+BEST_MODEL_NAME = "best_model.pt"
+CSV_LOG_NAME = "log.csv"
+CONFIG_NAME = "train_config.yaml"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train a :class:`TorqueCNN` (paper Sec. III C).
+
+    Parameters
+    ----------
+    model : ModelConfig
+        Architecture (default: the 2-core-CPU preset).
+    batch_size : int
+        Global samples per optimiser step, split evenly over the processes of a distributed run
+        (so it must be a multiple of the world size).
+    epochs : int
+        Maximum number of passes over the training set.
+    learning_rate : float
+        Initial Adam learning rate (paper: 1e-3).
+    min_learning_rate : float
+        Floor of the reduce-on-plateau schedule (paper: 1e-6).
+    plateau_factor : float
+        Factor applied to the learning rate when the validation loss plateaus.
+    plateau_patience : int
+        Epochs without improvement of the validation loss before the rate is reduced.
+    early_stopping_patience : int
+        Epochs without a new best validation loss before training stops.
+    weight_decay : float
+        Adam L2 penalty; 0, as in the paper (no regularisation).
+    augment : bool
+        Random SO(3) x D6 symmetry per sample and epoch (paper Sec. III C, Eq. 14).
+    seed : int
+        Seeds the initial weights, the data order and the augmentation.
+    device : str
+        "auto", "cpu", "cuda" or "cuda:N"; under torchrun each process uses cuda:LOCAL_RANK.
+    num_workers : int
+        DataLoader worker processes (0 loads in the training process).
+    """
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    batch_size: int = 8
+    epochs: int = 100
+    learning_rate: float = 1e-3
+    min_learning_rate: float = 1e-6
+    plateau_factor: float = 0.5
+    plateau_patience: int = 5
+    early_stopping_patience: int = 15
+    weight_decay: float = 0.0
+    augment: bool = True
+    seed: int = 0
+    device: str = "auto"
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, ModelConfig):
+            raise TypeError(f"model must be a ModelConfig, got {type(self.model).__name__}")
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("epochs", self.epochs, minimum=1)
+        lr = check_float("learning_rate", self.learning_rate, minimum=0.0, strict_minimum=True)
+        check_float("min_learning_rate", self.min_learning_rate, minimum=0.0, maximum=lr)
+        check_float(
+            "plateau_factor", self.plateau_factor, minimum=0.0, maximum=1.0, strict_minimum=True
+        )
+        check_int("plateau_patience", self.plateau_patience, minimum=0)
+        check_int("early_stopping_patience", self.early_stopping_patience, minimum=1)
+        check_float("weight_decay", self.weight_decay, minimum=0.0)
+        if not isinstance(self.augment, bool):
+            raise TypeError(f"augment must be a bool, got {self.augment!r}")
+        check_int("seed", self.seed, minimum=0)
+        check_int("num_workers", self.num_workers, minimum=0)
+        resolve_device(self.device)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    Attributes
+    ----------
+    model_path : Path
+        The best model file.
+    checkpoint_path : Path
+    best_epoch : int
+    best_val_loss : float
+    epochs_completed : int
+    stopped_early : bool
+    history : tuple of dict
+        Per-epoch metrics, as in the CSV log.
+    """
+
+    model_path: Path
+    checkpoint_path: Path
+    best_epoch: int
+    best_val_loss: float
+    epochs_completed: int
+    stopped_early: bool
+    history: tuple[dict[str, float], ...]
+
+
+def train(
+    config: TrainConfig,
+    train_dataset: Dataset,
+    val_dataset: Dataset,
+    out_dir: str | Path,
+    *,
+    params: SDModelParams,
+    dataset_checksum: str | None = None,
+    resume: bool = True,
+    show_progress: bool = False,
+) -> TrainResult:
+    """Train a TorqueCNN, checkpointing every epoch; resume an interrupted run in ``out_dir``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    train_dataset, val_dataset : torch.utils.data.Dataset
+        Items are dicts ``{"spins": (3, L, L), "torques": (3, L, L), "start_type": int}``
+        (see ``torquenet.ml._datasets``); torques are the field perpendicular to the spin.
+    out_dir : str or Path
+        Run directory (layout in the module docstring).
+    params : SDModelParams
+        The physics the data were generated with; stored in the model file.
+    dataset_checksum : str, optional
+        Identity of the data (e.g. from the data pipeline).  None: the SHA-256 of the training
+        samples computed here.
+    resume : bool
+        Continue from ``out_dir/checkpoint.pt`` if it exists.  With False an existing
+        checkpoint is an error (nothing is overwritten).
+    show_progress : bool
+        tqdm bars over batches (main process only).
+
+    Returns
+    -------
+    TrainResult
+
+    Notes
+    -----
+    The loss is Eq. (11) (:func:`relative_l1_loss`); the network's output scale is the mean torque
+    magnitude of ``train_dataset``.  The validation loss (no augmentation) drives
+    ``ReduceLROnPlateau``, the best-model file and early stopping.
+
+    Launched by ``torchrun --nproc-per-node N``, each process calls this function: the process
+    group is joined here (gloo on CPU, NCCL on CUDA) unless it already exists, gradients are
+    averaged with DistributedDataParallel, and a ``DistributedSampler`` splits every global batch.
+    Each epoch's data order depends on (seed, epoch) and each sample's augmentation on (seed,
+    epoch, index), so results do not depend on the number of processes or workers beyond
+    float rounding of the gradient average (with the default padding of DistributedSampler, up
+    to world_size - 1 samples per epoch are seen twice when the dataset size is not a multiple
+    of it).  On the CPU, seeded runs and resumed runs repeat bit for bit; CUDA convolutions may
+    choose non-deterministic algorithms.
+    """
+    out_dir = Path(out_dir)
+    context, device = _join_processes(config)
+    train_summary = summarize_dataset(train_dataset, "train_dataset")
+    val_summary = summarize_dataset(val_dataset, "val_dataset")
+    checksum = dataset_checksum or train_summary.checksum
+    identity = {
+        "train_config": to_mapping(config),
+        "dataset_checksum": checksum,
+        "sd_model_params": to_mapping(params),
+    }
+    model = TorqueCNN(
+        config.model,
+        torque_scale=train_summary.mean_torque_magnitude,
+        generator=torch.Generator().manual_seed(config.seed),
+    ).to(device)
+    optimizer, scheduler = _build_optimizer(config, model)
+    state = _restore_or_start(out_dir, resume, identity, model, optimizer, scheduler, context)
+    run = _Run(config, context, device, model, optimizer, scheduler, show_progress)
+    train_loader, sampler, augmented = run.train_loader(train_dataset)
+    val_loader = run.val_loader(val_dataset)
+    files = (
+        _RunFiles(out_dir, identity, params, checksum, train_summary, val_summary)
+        if context.is_main
+        else None
+    )
+    logger.info(
+        "training %s on %s: %d train / %d val samples, L = %d, %d process(es)",
+        config.model,
+        device,
+        train_summary.num_samples,
+        val_summary.num_samples,
+        train_summary.lattice_size,
+        context.world_size,
+    )
+    try:
+        for epoch in range(state.epochs_completed, config.epochs):
+            if state.stopped_early:
+                break
+            sampler.set_epoch(epoch)
+            if augmented is not None:
+                augmented.set_epoch(epoch)
+            row = run.epoch(epoch, train_loader, val_loader)
+            _update_state(state, row, config)
+            scheduler.step(row["val_loss"])
+            if files is not None:
+                files.write_epoch(state, run)
+            barrier(context)
+    finally:
+        if files is not None:
+            files.close()
+    return TrainResult(
+        model_path=out_dir / BEST_MODEL_NAME,
+        checkpoint_path=out_dir / CHECKPOINT_NAME,
+        best_epoch=state.best_epoch,
+        best_val_loss=state.best_val_loss,
+        epochs_completed=state.epochs_completed,
+        stopped_early=state.stopped_early,
+        history=tuple(state.history),
+    )
+
+
+def _join_processes(config: TrainConfig) -> tuple[DistributedContext, torch.device]:
+    """Resolve the device, join a torchrun process group if any, and check the batch split."""
+    device = resolve_device(config.device)
+    context = setup_distributed(device)
+    if device.type == "cuda" and context.is_distributed:
+        device = torch.device("cuda", context.local_rank)
+        torch.cuda.set_device(device)
+    if config.batch_size % context.world_size:
+        raise ValueError(
+            f"batch_size {config.batch_size} must be a multiple of the number of processes "
+            f"{context.world_size}"
+        )
+    return context, device
+
+
+def _build_optimizer(config: TrainConfig, model: TorqueCNN):
+    """Adam and reduce-on-plateau of the validation loss (paper Sec. III C)."""
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer,
+        factor=config.plateau_factor,
+        patience=config.plateau_patience,
+        min_lr=config.min_learning_rate,
+    )
+    return optimizer, scheduler
+
+
+def _restore_or_start(out_dir, resume, identity, model, optimizer, scheduler, context):
+    checkpoint = out_dir / CHECKPOINT_NAME
+    if checkpoint.exists():
+        if not resume:
+            raise FileExistsError(
+                f"{str(out_dir)!r} already holds a training run ({CHECKPOINT_NAME}); resume it "
+                "or choose a new output directory"
+            )
+        state, model_state, optimizer_state, scheduler_state = load_checkpoint(checkpoint, identity)
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(optimizer_state)
+        scheduler.load_state_dict(scheduler_state)
+        logger.info("resuming %s after epoch %d", out_dir, state.epochs_completed)
+        return state
+    barrier(context)  # every rank has seen "no checkpoint" before rank 0 writes one
+    if context.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_config(identity["train_config"], out_dir / CONFIG_NAME)
+    return TrainingState()
+
+
+def _update_state(state: TrainingState, row: dict[str, float], config: TrainConfig) -> None:
+    state.epochs_completed = int(row["epoch"])
+    state.history.append(row)
+    if row["val_loss"] < state.best_val_loss:
+        state.best_val_loss = row["val_loss"]
+        state.best_epoch = state.epochs_completed
+        state.epochs_without_improvement = 0
+    else:
+        state.epochs_without_improvement += 1
+    if state.epochs_without_improvement >= config.early_stopping_patience:
+        state.stopped_early = True
+        logger.info(
+            "early stop after epoch %d: no new best validation loss for %d epochs",
+            state.epochs_completed,
+            state.epochs_without_improvement,
+        )
+
+
+class _RunFiles:
+    """What the main process writes after every epoch: checkpoint, best model, logs."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        identity: dict,
+        params: SDModelParams,
+        checksum: str,
+        train_summary: DatasetSummary,
+        val_summary: DatasetSummary,
+    ) -> None:
+        self.out_dir = out_dir
+        self.identity = identity
+        self.params = params
+        self.checksum = checksum
+        self.train_summary = train_summary
+        self.val_summary = val_summary
+        self.tensorboard = TensorBoardLog(out_dir / "tensorboard")
+
+    def write_epoch(self, state: TrainingState, run: _Run) -> None:
+        if state.best_epoch == state.epochs_completed:
+            self._write_best_model(state, run)
+        save_checkpoint(
+            self.out_dir / CHECKPOINT_NAME,
+            state=state,
+            model_state=run.model.state_dict(),
+            optimizer_state=run.optimizer.state_dict(),
+            scheduler_state=run.scheduler.state_dict(),
+            run_identity=self.identity,
+        )
+        write_csv_log(self.out_dir / CSV_LOG_NAME, state.history)
+        self.tensorboard.log(state.history[-1])
+
+    def _write_best_model(self, state: TrainingState, run: _Run) -> None:
+        metrics = {
+            **{f"best_{k}": v for k, v in state.history[-1].items() if k != "epoch"},
+            "best_epoch": state.best_epoch,
+            "num_train_samples": self.train_summary.num_samples,
+            "num_val_samples": self.val_summary.num_samples,
+            "train_lattice_size": self.train_summary.lattice_size,
+            "train_dataset_sha256": self.train_summary.checksum,
+            "val_dataset_sha256": self.val_summary.checksum,
+            "world_size": run.context.world_size,
+        }
+        save_model_file(
+            self.out_dir / BEST_MODEL_NAME,
+            run.model,
+            params=self.params,
+            dataset_checksum=self.checksum,
+            training_metrics=metrics,
+            train_config=self.identity["train_config"],
+        )
+
+    def close(self) -> None:
+        self.tensorboard.close()
+
+
+class _Run:
+    """The per-process objects of one training run and the work of one epoch."""
+
+    def __init__(self, config, context, device, model, optimizer, scheduler, show_progress):
+        self.config: TrainConfig = config
+        self.context: DistributedContext = context
+        self.device: torch.device = device
+        self.model: TorqueCNN = model
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.show_progress = show_progress and context.is_main
+        self.wrapped: torch.nn.Module = (
+            DistributedDataParallel(
+                model, device_ids=[device.index] if device.type == "cuda" else None
+            )
+            if context.is_distributed
+            else model
+        )
+
+    def train_loader(self, dataset: Dataset):
+        augmented = AugmentedDataset(dataset, self.config.seed) if self.config.augment else None
+        source = augmented if augmented is not None else dataset
+        sampler = DistributedSampler(
+            source,
+            num_replicas=self.context.world_size,
+            rank=self.context.rank,
+            shuffle=True,
+            seed=self.config.seed,
+        )
+        loader = DataLoader(
+            source,
+            batch_size=self.config.batch_size // self.context.world_size,
+            sampler=sampler,
+            num_workers=self.config.num_workers,
+            pin_memory=self.device.type == "cuda",
+        )
+        return loader, sampler, augmented
+
+    def val_loader(self, dataset: Dataset) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=max(self.config.batch_size // self.context.world_size, 1),
+            sampler=ShardSampler(len(dataset), self.context),  # type: ignore[arg-type]
+            num_workers=self.config.num_workers,
+        )
+
+    def epoch(self, epoch: int, train_loader, val_loader) -> dict[str, float]:
+        start = time.perf_counter()
+        train_loss, num_samples = self._train_pass(epoch, train_loader)
+        train_seconds = time.perf_counter() - start
+        val_sums = self._validate(val_loader)
+        elapsed = time.perf_counter() - start
+        totals = val_sums.sum(dim=0)
+        row: dict[str, float] = {
+            "epoch": epoch + 1,
+            "train_loss": train_loss,
+            "val_loss": float(totals[0] / totals[1]),
+        }
+        for start_type in range(MAX_START_TYPES):
+            loss_sum, count = val_sums[start_type]
+            if count > 0:
+                row[f"val_loss_start{start_type}"] = float(loss_sum / count)
+        row["learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
+        row["epoch_seconds"] = elapsed
+        row["train_samples_per_second"] = num_samples / train_seconds
+        logger.info(
+            "epoch %d: train %.5f, val %.5f, lr %.2e",
+            row["epoch"],
+            row["train_loss"],
+            row["val_loss"],
+            row["learning_rate"],
+        )
+        return row
+
+    def _train_pass(self, epoch: int, loader: DataLoader) -> tuple[float, int]:
+        self.wrapped.train()
+        sums = torch.zeros(2, dtype=torch.float64, device=self.device)  # loss * sites, sites
+        num_samples = 0
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}", leave=False, disable=not self.show_progress)
+        for batch in bar:
+            spins = batch["spins"].to(self.device, non_blocking=True)
+            torques = batch["torques"].to(self.device, non_blocking=True)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = relative_l1_loss(self.wrapped(spins), torques)
+            loss.backward()
+            self.optimizer.step()
+            sites = torques[:, 0].numel()
+            sums[0] += loss.detach().double() * sites
+            sums[1] += sites
+            num_samples += len(spins)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        all_reduce_sum(sums, self.context)
+        total = torch.tensor([num_samples], dtype=torch.float64, device=self.device)
+        all_reduce_sum(total, self.context)
+        return float(sums[0] / sums[1]), int(total.item())
+
+    @torch.no_grad()
+    def _validate(self, loader: DataLoader) -> torch.Tensor:
+        """(MAX_START_TYPES, 2) sums of Eq. (11) site terms and site counts per start type."""
+        self.model.eval()
+        loss_sums = torch.zeros(MAX_START_TYPES, dtype=torch.float64, device=self.device)
+        site_counts = torch.zeros_like(loss_sums)
+        for batch in loader:
+            spins = batch["spins"].to(self.device)
+            torques = batch["torques"].to(self.device)
+            start = torch.as_tensor(batch["start_type"], device=self.device)
+            per_sample = relative_l1_per_site(self.model(spins), torques).sum(dim=(1, 2))
+            loss_sums.index_add_(0, start, per_sample.double())
+            site_counts.index_add_(0, start, torch.full_like(loss_sums[start], spins[0, 0].numel()))
+        return all_reduce_sum(torch.stack([loss_sums, site_counts], dim=1), self.context)
