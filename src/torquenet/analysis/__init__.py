@@ -9,7 +9,6 @@ from torquenet.analysis._figures import pyplot, save_figure
 from torquenet.analysis._metrics import (
     angle_error_degrees,
     equivariance_errors,
-    perpendicular_part,
     relative_l1_loss,
     relative_magnitude_error,
     relative_rms_error,
@@ -27,6 +26,7 @@ from torquenet.analysis._receptive_field import (
     receptive_field_radius,
 )
 from torquenet.analysis._snapshots import plot_texture
+from torquenet.observables import perpendicular_part
 
 __all__ = [
     "EnsembleStructureFactor",

@@ -50,11 +50,6 @@ def torque_metrics(predicted: NDArray, true: NDArray) -> dict[str, float]:
     return out
 
 
-def perpendicular_part(fields: NDArray, spins: NDArray) -> NDArray:
-    """Component of ``fields`` perpendicular to each spin: H - (H.S) S (the torque field)."""
-    return fields - np.sum(fields * spins, axis=-1, keepdims=True) * spins
-
-
 def equivariance_errors(
     predict: Callable[[NDArray], NDArray],
     spins: NDArray[np.float64],

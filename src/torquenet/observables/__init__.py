@@ -2,9 +2,16 @@
 
 from torquenet.observables._observables import (
     magnetization,
+    perpendicular_part,
     solid_angles,
     structure_factor,
     topological_charge,
 )
 
-__all__ = ["magnetization", "solid_angles", "structure_factor", "topological_charge"]
+__all__ = [
+    "magnetization",
+    "perpendicular_part",
+    "solid_angles",
+    "structure_factor",
+    "topological_charge",
+]

@@ -8,6 +8,15 @@ from numpy.typing import NDArray
 from torquenet.lattice import TriangularLattice
 
 
+def perpendicular_part(vectors: NDArray[np.float64], spins: NDArray[np.float64]) -> NDArray:
+    """Component of ``vectors`` perpendicular to each spin: V - (V . S) S, shape (..., 3).
+
+    Applied to the electron fields this is the torque label of paper Sec. III C (T_i = S_i x H_i
+    carries the same information; LLG depends on H only through this part).
+    """
+    return vectors - np.sum(vectors * spins, axis=-1, keepdims=True) * spins
+
+
 def magnetization(spins: NDArray[np.float64]) -> NDArray[np.float64]:
     """Mean spin, shape (..., 3), for spins (..., L, L, 3)."""
     return np.mean(spins, axis=(-3, -2))

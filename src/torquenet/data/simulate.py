@@ -1,0 +1,463 @@
+"""LLG trajectories on disk: initial states, saved frames, checkpoints and exact resume.
+
+``simulate(config, out)`` is the Python mirror of ``torquenet simulate``.  While it runs, the
+work lives in ``<out>.partial/``: a chain of checkpoint files, each written atomically and
+holding the frames saved since the previous one plus the full integrator state (spins, step,
+numpy bit-generator state).  Calling ``simulate`` again with the same config after any
+interruption (Ctrl-C, SIGKILL, crash, blow-up) resumes from the last checkpoint and produces
+bit-for-bit the file an uninterrupted run writes.  ``out`` itself appears only when the run is
+complete, via an atomic rename, so it is never a partial or corrupted file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from torquenet._typing import FieldResult, FieldSolver
+from torquenet._validation import check_int, check_spins
+from torquenet.config import to_mapping
+from torquenet.data.schema import DATASETS
+from torquenet.data.storage import (
+    Checkpoint,
+    Trajectory,
+    git_revision,
+    read_checkpoint,
+    read_trajectory,
+    write_checkpoint,
+    write_trajectory,
+)
+from torquenet.dynamics import LLG_EQUATION, IntegrationError, LLGParams, run_llg
+from torquenet.observables import magnetization, topological_charge
+from torquenet.solvers import SolverConfig, build_solver
+from torquenet.textures import (
+    SkyrmionLatticeAnsatz,
+    SkyrmionPerturbation,
+    random_spins,
+    skyrmion_lattice,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Built-in initial states; any other ``init`` value is a path to a .npy (L, L, 3) array or to a
+#: trajectory .h5 whose last frame is used.
+INIT_KINDS = ("random", "skl", "skl-perturbed")
+
+#: How ``seed`` becomes the run's generators (stored in every trajectory).
+SEED_DERIVATION = (
+    "numpy.random.SeedSequence(seed).spawn(2) -> [initial state, Langevin noise], each fed to "
+    "numpy.random.default_rng (PCG64)"
+)
+
+
+class ProgressCallback(Protocol):
+    """Called as progress(completed_steps, num_steps) at start/resume and after every step."""
+
+    def __call__(self, completed_steps: int, num_steps: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Everything that defines an LLG trajectory (saved as JSON in the output).
+
+    Parameters
+    ----------
+    L : int
+        Linear size of the periodic L x L lattice.
+    init : str
+        "random" (uniform on the sphere), "skl" (ansatz of Eq. 13), "skl-perturbed" (the ansatz
+        with site-dependent random phi_i, A_i, m_i as in Sec. IV C, distributions in
+        :class:`~torquenet.textures.SkyrmionPerturbation`), or the path of a .npy array
+        (L, L, 3) or of a trajectory .h5 (its last frame).  The skyrmion states need L % 12 == 0.
+    num_steps : int
+        Number of LLG steps (>= 1).
+    save_every : int
+        A frame is saved every ``save_every`` steps, and at the last step.
+    checkpoint_every : int
+        A checkpoint (resume point) is written every ``checkpoint_every`` steps, at step 0 and
+        at the last step; also when the run is interrupted with Ctrl-C.
+    seed : int
+        Seed of the initial state and of the Langevin noise (SEED_DERIVATION).
+    save_fields : bool
+        Store the electron fields of every saved frame (/fields).
+    llg : LLGParams
+        dt, alpha, T.
+    solver : SolverConfig
+        The field engine (H_eff = its fields + solver.model.external_field).
+    ansatz, perturbation
+        Parameters of the "skl" and "skl-perturbed" initial states.
+    """
+
+    L: int = 12
+    init: str = "random"
+    num_steps: int = 1000
+    save_every: int = 10
+    checkpoint_every: int = 100
+    seed: int = 0
+    save_fields: bool = True
+    llg: LLGParams = field(default_factory=LLGParams)
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    ansatz: SkyrmionLatticeAnsatz = field(default_factory=SkyrmionLatticeAnsatz)
+    perturbation: SkyrmionPerturbation = field(default_factory=SkyrmionPerturbation)
+
+    def __post_init__(self) -> None:
+        check_int("L", self.L, minimum=1)
+        check_int("num_steps", self.num_steps, minimum=1)
+        check_int("save_every", self.save_every, minimum=1)
+        check_int("checkpoint_every", self.checkpoint_every, minimum=1)
+        check_int("seed", self.seed, minimum=0)
+        if not isinstance(self.save_fields, bool):
+            raise TypeError(f"save_fields must be a bool, got {self.save_fields!r}")
+        if not isinstance(self.init, str) or not self.init:
+            raise ValueError(f"init must be one of {INIT_KINDS} or a file path, got {self.init!r}")
+        if self.init in ("skl", "skl-perturbed") and self.L % 12 != 0:
+            raise ValueError(
+                f"init {self.init!r} needs L divisible by 12 (the skyrmion lattice has period 6 "
+                f"along a1 and its wave vectors |Q| = pi/3 fit the periodic lattice only then); "
+                f"got L = {self.L}"
+            )
+        for name, cls in (
+            ("llg", LLGParams),
+            ("solver", SolverConfig),
+            ("ansatz", SkyrmionLatticeAnsatz),
+            ("perturbation", SkyrmionPerturbation),
+        ):
+            if not isinstance(getattr(self, name), cls):
+                raise TypeError(f"{name} must be a {cls.__name__}, got {getattr(self, name)!r}")
+
+    def to_json(self) -> str:
+        """Canonical JSON of all parameters (stored in files, compared on resume)."""
+        return json.dumps(to_mapping(self), sort_keys=True)
+
+
+def frame_steps(num_steps: int, save_every: int) -> list[int]:
+    """Steps at which frames are saved: 0, k, 2k, ... and num_steps.
+
+    Examples
+    --------
+    >>> frame_steps(25, 10)
+    [0, 10, 20, 25]
+    """
+    steps = list(range(0, num_steps + 1, save_every))
+    return steps if steps[-1] == num_steps else [*steps, num_steps]
+
+
+def work_directory(out: str | Path) -> Path:
+    """Where an unfinished run keeps its checkpoints: ``<out>.partial/``."""
+    out = Path(out)
+    return out.with_name(out.name + ".partial")
+
+
+def initial_spins(config: SimulationConfig, rng: np.random.Generator) -> NDArray[np.float64]:
+    """The initial texture (L, L, 3) described by ``config.init``."""
+    L = config.L
+    if config.init == "random":
+        return random_spins(L, rng)
+    if config.init == "skl":
+        return skyrmion_lattice(L, config.ansatz)
+    if config.init == "skl-perturbed":
+        return skyrmion_lattice(L, config.ansatz, perturbation=config.perturbation, rng=rng)
+    path = Path(config.init)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"init {config.init!r} is neither one of {INIT_KINDS} nor an existing file"
+        )
+    if path.suffix in (".h5", ".hdf5"):
+        spins = read_trajectory(path).spins[-1]
+    else:
+        try:
+            spins = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise ValueError(
+                f"init file {str(path)!r} is not a readable .npy array: {exc}"
+            ) from exc
+    return check_spins(spins, L=L, name=f"initial spins in {path}").copy()
+
+
+class _Recorder:
+    """StepObserver of run_llg: saves frames, writes checkpoints, reports progress."""
+
+    def __init__(
+        self,
+        config: SimulationConfig,
+        solver: FieldSolver,
+        rng: np.random.Generator,
+        workdir: Path,
+        *,
+        last_checkpoint: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.config = config
+        self.config_json = config.to_json()
+        self.external = solver.params.external_field_vector
+        self.has_energy = bool(solver.provides_energy)
+        self.rng = rng
+        self.workdir = workdir
+        self.progress = progress
+        self.frame_set = set(frame_steps(config.num_steps, config.save_every))
+        self.pending: list[dict[str, Any]] = []
+        self.last_checkpoint = last_checkpoint
+        self.latest: tuple[int, NDArray[np.float64], dict] | None = None
+
+    def __call__(self, step: int, spins: NDArray[np.float64], result: FieldResult) -> None:
+        # A checkpoint at step c holds every frame with step <= c, so a run resumed at c only
+        # records frames after c.
+        fresh = step > self.last_checkpoint
+        if fresh and step in self.frame_set:
+            self.pending.append(self._frame(step, spins, result))
+        self.latest = (step, spins, self.rng.bit_generator.state)
+        every = self.config.checkpoint_every
+        if fresh and (step % every == 0 or step == self.config.num_steps):
+            self.checkpoint()
+        if self.progress is not None:
+            self.progress(step, self.config.num_steps)
+
+    def _frame(self, step: int, spins: NDArray, result: FieldResult) -> dict[str, Any]:
+        frame = {
+            "spins": np.array(spins, dtype=np.float64),
+            "times": step * self.config.llg.time_step,
+            "steps": step,
+            "topological_charge": topological_charge(spins),
+            "magnetization": magnetization(spins),
+        }
+        if self.config.save_fields:
+            frame["fields"] = np.array(result.fields, dtype=np.float64)
+        if self.has_energy:
+            if result.grand_potential is None:
+                raise RuntimeError("the solver says provides_energy but returned no energy")
+            omega = float(result.grand_potential)
+            frame["grand_potential"] = omega
+            frame["energy"] = omega - float(self.external @ spins.reshape(-1, 3).sum(axis=0))
+        return frame
+
+    def _stacked_frames(self, up_to_step: int) -> Trajectory:
+        frames = [f for f in self.pending if f["steps"] <= up_to_step]
+        L = self.config.L
+        names = ["spins", "times", "steps", "topological_charge", "magnetization"]
+        names += ["fields"] if self.config.save_fields else []
+        names += ["grand_potential", "energy"] if self.has_energy else []
+        arrays = {}
+        for name in names:
+            spec = DATASETS[name]
+            if frames:
+                arrays[name] = np.array([f[name] for f in frames], dtype=spec.dtype)
+            else:
+                arrays[name] = np.zeros(spec.concrete_shape(0, L), dtype=spec.dtype)
+        return Trajectory(**arrays)
+
+    def checkpoint(self) -> None:
+        """Write the latest consistent state (and the frames up to it) as a checkpoint."""
+        if self.latest is None or self.latest[0] <= self.last_checkpoint:
+            return
+        step, spins, rng_state = self.latest
+        write_checkpoint(
+            self.workdir / f"checkpoint_{step:012d}.h5",
+            Checkpoint(
+                step=step,
+                previous_step=self.last_checkpoint,
+                spins=spins,
+                rng_state=rng_state,
+                config=self.config_json,
+                frames=self._stacked_frames(step),
+            ),
+        )
+        self.pending = [f for f in self.pending if f["steps"] > step]
+        self.last_checkpoint = step
+        logger.debug("checkpoint at step %d", step)
+
+
+def _checkpoint_chain(workdir: Path) -> list[Path]:
+    """Checkpoint files of an unfinished run in step order (stale temporaries removed)."""
+    for stale in workdir.glob("*.tmp"):
+        stale.unlink()
+    return sorted(workdir.glob("checkpoint_*.h5"))
+
+
+def _config_difference(stored: str, current: str) -> list[str]:
+    def flat(obj: Any, prefix: str = "") -> dict[str, Any]:
+        if isinstance(obj, dict):
+            out: dict[str, Any] = {}
+            for key, value in obj.items():
+                out.update(flat(value, f"{prefix}{key}."))
+            return out
+        return {prefix.rstrip("."): obj}
+
+    a, b = flat(json.loads(stored)), flat(json.loads(current))
+    return [
+        f"{k}: {a.get(k)!r} -> {b.get(k)!r}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k)
+    ]
+
+
+def _resume_point(workdir: Path, config_json: str) -> Checkpoint:
+    chain = _checkpoint_chain(workdir)
+    last = read_checkpoint(chain[-1])
+    if last.config != config_json:
+        diff = "; ".join(_config_difference(last.config, config_json))
+        raise ValueError(
+            f"{str(workdir)!r} holds an unfinished run with a different configuration ({diff}); "
+            f"rerun with the same parameters to resume, or delete it (or pass overwrite) to "
+            f"start over"
+        )
+    return last
+
+
+def _assemble(workdir: Path, out: Path, config: SimulationConfig) -> Path:
+    """Join the checkpoint chain into the trajectory file ``out`` (atomically) and clean up."""
+    checkpoints = [read_checkpoint(path) for path in _checkpoint_chain(workdir)]
+    previous = -1
+    for ckpt in checkpoints:
+        if ckpt.previous_step != previous:
+            raise ValueError(
+                f"checkpoint chain in {str(workdir)!r} is broken: step {ckpt.step} follows "
+                f"{ckpt.previous_step}, expected {previous}"
+            )
+        previous = ckpt.step
+    attributes = {
+        "config": config.to_json(),
+        "seed": config.seed,
+        "seed_derivation": SEED_DERIVATION,
+        "llg_equation": LLG_EQUATION,
+    }
+    revision = git_revision()
+    if revision is not None:
+        attributes["git_hash"] = revision
+    trajectory = Trajectory.concatenate([c.frames for c in checkpoints], attributes)
+    expected = frame_steps(config.num_steps, config.save_every)
+    if trajectory.steps.tolist() != expected:
+        raise RuntimeError(
+            f"internal error: saved frames at steps {trajectory.steps.tolist()}, expected "
+            f"{expected}"
+        )
+    write_trajectory(out, trajectory)
+    shutil.rmtree(workdir)
+    return out
+
+
+def _integrate(
+    spins: NDArray[np.float64],
+    solver: FieldSolver,
+    config: SimulationConfig,
+    noise_rng: np.random.Generator,
+    start: int,
+    recorder: _Recorder,
+    workdir: Path,
+) -> None:
+    """run_llg with a checkpoint on Ctrl-C and the checkpoint's location in blow-up errors."""
+    try:
+        run_llg(
+            spins,
+            solver,
+            config.llg,
+            noise_rng,
+            config.num_steps,
+            start_step=start,
+            observer=recorder,
+        )
+    except KeyboardInterrupt:
+        recorder.checkpoint()
+        logger.warning(
+            "interrupted; state of step %d kept in %s (run again to resume)",
+            recorder.last_checkpoint,
+            workdir,
+        )
+        raise
+    except IntegrationError as exc:
+        raise IntegrationError(
+            f"{exc}. The last good checkpoint (step {recorder.last_checkpoint}) is kept in "
+            f"{str(workdir)!r}; delete it to start over with other parameters"
+        ) from exc
+
+
+def simulate(
+    config: SimulationConfig,
+    out: str | Path,
+    progress: ProgressCallback | None = None,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Run (or resume) the LLG trajectory of ``config`` and write it to the HDF5 file ``out``.
+
+    Parameters
+    ----------
+    config : SimulationConfig
+    out : path
+        Trajectory file to create (layout: :mod:`torquenet.data.schema`).
+    progress : ProgressCallback, optional
+        progress(completed_steps, num_steps), e.g. to drive a progress bar.
+    overwrite : bool
+        Discard an existing ``out`` and any unfinished run for it; otherwise an unfinished run in
+        ``<out>.partial/`` is resumed (its config must equal ``config``) and an existing
+        finished ``out`` is an error.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` exists, nothing to resume, and overwrite is False.
+    ValueError
+        Invalid initial state, or an unfinished run with a different configuration.
+    IntegrationError
+        The integration blew up; the message names the step; the last good checkpoint is kept.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from torquenet.data.storage import read_trajectory
+    >>> cfg = SimulationConfig(L=6, num_steps=4, save_every=2)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     run = read_trajectory(simulate(cfg, Path(d) / "run.h5"))
+    >>> run.steps.tolist(), run.spins.shape
+    ([0, 2, 4], (3, 6, 6, 3))
+    """
+    out = Path(out)
+    workdir = work_directory(out)
+    config_json = config.to_json()
+    solver = build_solver(config.solver)
+    if overwrite and workdir.exists():
+        shutil.rmtree(workdir)
+    if workdir.exists() and _checkpoint_chain(workdir):
+        resume = _resume_point(workdir, config_json)
+        spins, start, rng_state = resume.spins, resume.step, resume.rng_state
+        noise_rng = np.random.default_rng()
+        noise_rng.bit_generator.state = rng_state
+        resuming = True
+        logger.info("resuming %s from step %d of %d", out, start, config.num_steps)
+    else:
+        if out.exists() and not overwrite:
+            raise FileExistsError(
+                f"{str(out)!r} already exists; choose another output or overwrite it"
+            )
+        init_seq, noise_seq = np.random.SeedSequence(config.seed).spawn(2)
+        spins = initial_spins(config, np.random.default_rng(init_seq))
+        workdir.mkdir(parents=True, exist_ok=True)  # may exist, empty, after an early kill
+        noise_rng = np.random.default_rng(noise_seq)
+        start, resuming = 0, False
+        logger.info("starting %s: %d steps on %d x %d", out, config.num_steps, config.L, config.L)
+    recorder = _Recorder(
+        config,
+        solver,
+        noise_rng,
+        workdir,
+        last_checkpoint=start if resuming else -1,
+        progress=progress,
+    )
+    try:
+        _integrate(spins, solver, config, noise_rng, start, recorder, workdir)
+    except BaseException:
+        if not any(workdir.iterdir()):  # failed before the first checkpoint: leave no litter
+            workdir.rmdir()
+        raise
+    return _assemble(workdir, out, config)
