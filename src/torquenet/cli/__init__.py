@@ -13,7 +13,7 @@ import sys
 from torquenet._version import __version__
 
 #: Subcommand modules, in the order shown by --help.
-SUBCOMMAND_MODULES = ("_demo", "_fields", "_simulate", "_generate", "_data")
+SUBCOMMAND_MODULES = ("_demo", "_fields", "_simulate", "_generate", "_data", "_train")
 
 
 def build_parser() -> argparse.ArgumentParser:

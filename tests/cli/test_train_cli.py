@@ -1,0 +1,67 @@
+import json
+
+import numpy as np
+import pytest
+
+from torquenet.cli import main
+from torquenet.ml import CNNSolver, read_model_file
+from torquenet.ml._dataset_training import dataset_identity
+from torquenet.model import SDModelParams
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("data")
+    cfg = directory.parent / "data.yaml"
+    cfg.write_text("L: 12\nnum_random: 2\nnum_skyrmion: 2\nnum_steps: 10\nsave_every: 5\n")
+    assert main(["generate", "--config", str(cfg), "--out", str(directory)]) == 0
+    return directory
+
+
+def test_train_cli_writes_a_model_file_usable_as_solver(small_dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "tiny",
+                "--data",
+                str(small_dataset),
+                "--out",
+                str(out),
+                "--epochs",
+                "2",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["epochs_completed"] == 2
+    assert len((out / "log.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
+    info, _ = read_model_file(out / "best_model.pt")
+    checksum, params = dataset_identity(small_dataset)
+    assert info.dataset_checksum == checksum
+    solver = CNNSolver.from_file(out / "best_model.pt", SDModelParams())
+    spins = np.zeros((24, 24, 3))
+    spins[..., 2] = 1.0
+    assert solver.compute(spins).fields.shape == (24, 24, 3)  # any L
+
+
+def test_train_cli_refuses_incomplete_or_missing_data(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "tiny",
+                "--data",
+                str(tmp_path / "none"),
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 2
+    )
+    assert "not a torquenet dataset directory" in capsys.readouterr().err
