@@ -1,9 +1,16 @@
 """Analysis and figures: snapshots, S(q) pictures, accuracy metrics, receptive fields."""
 
+from torquenet.analysis._comparison import ComparisonConfig, compare_ensembles
 from torquenet.analysis._ensembles import (
     EnsembleStructureFactor,
     ensemble_structure_factor,
     plot_time_series,
+)
+from torquenet.analysis._evaluation import (
+    EvaluationConfig,
+    ReceptiveFieldConfig,
+    evaluate_model,
+    receptive_field_report,
 )
 from torquenet.analysis._figures import pyplot, save_figure
 from torquenet.analysis._metrics import (
@@ -26,9 +33,25 @@ from torquenet.analysis._receptive_field import (
     receptive_field_radius,
 )
 from torquenet.analysis._snapshots import plot_texture
+from torquenet.analysis._trajectory_report import (
+    STRUCTURE_FACTOR_NORMALISATION,
+    AnalysisConfig,
+    analyze_trajectories,
+    count_skyrmions,
+)
 from torquenet.observables import perpendicular_part
 
 __all__ = [
+    "STRUCTURE_FACTOR_NORMALISATION",
+    "AnalysisConfig",
+    "ComparisonConfig",
+    "EvaluationConfig",
+    "ReceptiveFieldConfig",
+    "analyze_trajectories",
+    "compare_ensembles",
+    "count_skyrmions",
+    "evaluate_model",
+    "receptive_field_report",
     "EnsembleStructureFactor",
     "ensemble_structure_factor",
     "plot_time_series",

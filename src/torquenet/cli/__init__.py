@@ -13,7 +13,18 @@ import sys
 from torquenet._version import __version__
 
 #: Subcommand modules, in the order shown by --help.
-SUBCOMMAND_MODULES = ("_demo", "_fields", "_simulate", "_generate", "_data", "_train")
+SUBCOMMAND_MODULES = (
+    "_demo",
+    "_fields",
+    "_simulate",
+    "_generate",
+    "_data",
+    "_train",
+    "_evaluate",
+    "_erf",
+    "_analyze",
+    "_compare",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

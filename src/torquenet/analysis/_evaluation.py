@@ -1,0 +1,594 @@
+"""Benchmarks of a torque model: accuracy (paper Figs. 3-4), symmetry (Fig. 9), ERF (Fig. 10).
+
+``evaluate_model`` is the Python mirror of ``torquenet evaluate`` and ``receptive_field_report``
+of ``torquenet erf``.  Torques are compared in physical units (t1): the labels of a dataset are
+the electron fields' components perpendicular to the spins, H_perp = H - (H.S) S (paper Sec. III
+C, H_ext excluded), and the model file's network predicts exactly that quantity (its output is
+rescaled by the training set's mean magnitude).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from torquenet._validation import check_float, check_int
+from torquenet.analysis._figures import pyplot, save_figure
+from torquenet.analysis._metrics import (
+    PERCENTILES,
+    angle_error_degrees,
+    equivariance_errors,
+    relative_l1_loss,
+    torque_metrics,
+)
+from torquenet.analysis._receptive_field import (
+    effective_receptive_field,
+    plot_receptive_field,
+    receptive_field_radius,
+)
+from torquenet.config import from_mapping, save_config, to_mapping
+from torquenet.data.dataset import TrajectoryDataset
+from torquenet.ml import CNNSolver, check_physics_matches, haar_rotations, receptive_field
+from torquenet.model import SDModelParams
+from torquenet.textures import random_spins, skyrmion_lattice
+
+logger = logging.getLogger(__name__)
+
+#: Absolute deviations |T_pred| - |T_true| (t1) drawn in the magnitude plot (paper Fig. 4a).
+MAGNITUDE_DEVIATION_LINES = (1e-2, 1e-3)
+
+#: Angles (degrees) whose exceedance fractions are reported (paper Sec. IV A: "most vectors
+#: have an angle smaller than 10 degrees ... almost impossible to find one beyond 30").
+ANGLE_THRESHOLDS = (10.0, 30.0)
+
+#: Errors exactly 0 (e.g. the identity of D6) are drawn at this floor on logarithmic axes (t1);
+#: below float32 resolution of torques of order 1e-2.
+LOG_FLOOR = 1e-12
+
+TEXTURES = ("random", "skl")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """Settings of ``torquenet evaluate``.
+
+    Parameters
+    ----------
+    split : str
+        Dataset split: "validation" (held-out trajectories), "train" or "all".
+    max_frames : int, optional
+        Evaluate at most this many frames, divided evenly between the start types present
+        (at least one each), spread evenly through each start type's frames.  None: all.  The
+        default, 2000 frames (4.6 M sites at L = 48), saturates the error statistics while the
+        frames held in memory (3 arrays of 24 L^2 bytes each per frame) stay near 0.3 GB.
+    num_rotations : int
+        Haar-random SO(3) rotations for the equivariance test (paper Fig. 9).
+    num_equivariance_frames : int
+        Frames (spread over the evaluated ones) on which equivariance is tested.
+    seed : int
+        Seed of the random rotations.
+    device : str
+        "cpu", "cuda", "cuda:N" or "auto".
+    batch_size : int
+        Frames per forward pass.
+    """
+
+    split: str = "validation"
+    max_frames: int | None = 2000
+    num_rotations: int = 8
+    num_equivariance_frames: int = 4
+    seed: int = 0
+    device: str = "cpu"
+    batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        if self.split not in ("train", "validation", "all"):
+            raise ValueError(
+                f"split must be one of ('train', 'validation', 'all'), got {self.split!r}"
+            )
+        if self.max_frames is not None:
+            check_int("max_frames", self.max_frames, minimum=1)
+        check_int("num_rotations", self.num_rotations, minimum=1)
+        check_int("num_equivariance_frames", self.num_equivariance_frames, minimum=1)
+        check_int("seed", self.seed, minimum=0)
+        check_int("batch_size", self.batch_size, minimum=1)
+
+
+def select_frames(dataset: TrajectoryDataset, max_frames: int | None) -> dict[str, list[int]]:
+    """Dataset items by start type ("random", "skyrmion"), thinned to ``max_frames`` in total."""
+    by_type: dict[str, list[int]] = {}
+    for item, (unit, _) in enumerate(dataset.index):
+        by_type.setdefault(dataset.units[unit].start_type, []).append(item)
+    if not by_type:
+        raise ValueError(f"dataset {str(dataset.directory)!r} has no frames in this split")
+    if max_frames is None:
+        return by_type
+    per_type = max(1, max_frames // len(by_type))
+    out = {}
+    for start, items in by_type.items():
+        keep = np.unique(np.rint(np.linspace(0, len(items) - 1, min(per_type, len(items)))))
+        out[start] = [items[int(k)] for k in keep]
+    return out
+
+
+def _percentiles(values: NDArray[np.float64], prefix: str) -> dict[str, float]:
+    return {f"{prefix}_p{p}": float(np.percentile(values, p)) for p in PERCENTILES}
+
+
+def accuracy_metrics(predicted: NDArray[np.float64], true: NDArray[np.float64]) -> dict[str, Any]:
+    """Eq. (11) loss, angle and magnitude error percentiles and the paper's threshold fractions.
+
+    Parameters
+    ----------
+    predicted, true : ndarray, shape (..., 3)
+        Torques (t1).
+
+    Returns
+    -------
+    dict
+        :func:`~torquenet.analysis.torque_metrics` plus absolute magnitude differences
+        ``abs_magnitude_difference_p*`` (t1), the fractions of sites whose magnitude difference
+        lies below each of :data:`MAGNITUDE_DEVIATION_LINES`, the fractions whose angle exceeds
+        each of :data:`ANGLE_THRESHOLDS`, the mean true magnitude and the percentiles of
+        |T_pred - T_true| (``abs_error_p*``, t1).
+
+    Examples
+    --------
+    >>> t = np.array([[0.01, 0.0, 0.0], [0.0, 0.02, 0.0]])
+    >>> m = accuracy_metrics(t, t)
+    >>> m["eq11_loss"], m["fraction_magnitude_difference_below_0.001"]
+    (0.0, 1.0)
+    """
+    out: dict[str, Any] = torque_metrics(predicted, true)
+    true_norm = np.linalg.norm(true, axis=-1).ravel()
+    difference = np.abs(np.linalg.norm(predicted, axis=-1).ravel() - true_norm)
+    angle = angle_error_degrees(predicted, true).ravel()
+    out.update(_percentiles(difference, "abs_magnitude_difference"))
+    out.update(_percentiles(np.linalg.norm(predicted - true, axis=-1).ravel(), "abs_error"))
+    for line in MAGNITUDE_DEVIATION_LINES:
+        out[f"fraction_magnitude_difference_below_{line:g}"] = float(np.mean(difference < line))
+    for threshold in ANGLE_THRESHOLDS:
+        out[f"fraction_angle_above_{threshold:g}_deg"] = float(np.mean(angle > threshold))
+    out["mean_true_magnitude"] = float(true_norm.mean())
+    return out
+
+
+# ----------------------------------------------------------------------------- figures
+def _density(ax, x, y, *, log_axes: bool, cmap: str = "viridis") -> Any:
+    """2-D histogram with a logarithmic count scale; returns the image for a colour bar."""
+    from matplotlib.colors import LogNorm
+
+    bins = int(np.clip(np.sqrt(x.size) / 2, 20, 200))
+    if log_axes:
+        low = max(min(x.min(), y.min()), LOG_FLOOR)
+        edges = np.geomspace(low, max(x.max(), y.max()) * 1.05, bins + 1)
+    else:
+        half = 1.05 * max(np.abs(x).max(), np.abs(y).max(), LOG_FLOOR)
+        edges = np.linspace(-half, half, bins + 1)
+    *_, image = ax.hist2d(x, y, bins=[edges, edges], norm=LogNorm(), cmap=cmap, cmin=1)
+    return image, edges
+
+
+def plot_parity(groups: dict[str, tuple[NDArray, NDArray]]) -> Any:
+    """Paper Fig. 3: predicted vs true T_x, T_y, T_z, one row per start type.  Returns Figure.
+
+    ``groups`` maps a start type to (predicted, true) torques (..., 3) in t1.
+    """
+    plt = pyplot()
+    fig = plt.figure(figsize=(13, 4.3 * len(groups)), layout="constrained")
+    rows = np.atleast_1d(fig.subfigures(len(groups), 1))
+    for row, (start, (pred, true)) in zip(rows, groups.items()):
+        axes = row.subplots(1, 3)
+        for a, (ax, name) in enumerate(zip(axes, "xyz")):
+            image, edges = _density(ax, true[..., a].ravel(), pred[..., a].ravel(), log_axes=False)
+            ax.plot(edges[[0, -1]], edges[[0, -1]], "r:", lw=1.2, label="perfect prediction")
+            ax.set_aspect("equal")
+            ax.set_xlabel(f"true $T_{name}$ ($t_1$)")
+            ax.set_ylabel(f"predicted $T_{name}$ ($t_1$)")
+        row.colorbar(image, ax=axes.tolist(), label="sites per bin", shrink=0.9)
+        row.suptitle(
+            f"{start} starts: {true[..., 0].size} sites, Eq. (11) loss "
+            f"{relative_l1_loss(pred, true):.3g}"
+        )
+        axes[0].legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_magnitude_and_angle(pred: NDArray, true: NDArray) -> Any:
+    """Paper Fig. 4: |T_pred| vs |T_true| (log-log density, deviation lines) and angle errors."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2), layout="constrained")
+    true_norm = np.linalg.norm(true, axis=-1).ravel()
+    pred_norm = np.maximum(np.linalg.norm(pred, axis=-1).ravel(), LOG_FLOOR)
+    image, edges = _density(left, true_norm, pred_norm, log_axes=True, cmap="magma")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    x = np.geomspace(edges[0], edges[-1], 400)
+    left.plot(x, x, "r-", lw=1.2, label="prediction = truth")
+    for line, style in zip(MAGNITUDE_DEVIATION_LINES, ("r:", "r--")):
+        left.plot(x, x + line, style, lw=1.0, label=f"$\\pm${line:g} $t_1$")
+        below = x > line * 1.001
+        left.plot(x[below], x[below] - line, style, lw=1.0)
+    left.set_xlim(edges[0], edges[-1])
+    left.set_ylim(edges[0], edges[-1])
+    left.set_aspect("equal")
+    left.set_xlabel(r"true $|\mathbf{T}|$ ($t_1$)")
+    left.set_ylabel(r"predicted $|\mathbf{T}|$ ($t_1$)")
+    left.set_title("(a) torque magnitude")
+    left.legend(loc="upper left", fontsize=8)
+    fig.colorbar(image, ax=left, label="sites per bin (log scale)")
+    angle = angle_error_degrees(pred, true).ravel()
+    right.hist(angle, bins=np.linspace(0, 180, 181), color="C0")
+    right.set_yscale("log")
+    for p, style in ((50, "--"), (99, ":")):
+        value = np.percentile(angle, p)
+        right.axvline(value, color="k", ls=style, label=f"{p}th percentile: {value:.3g}$^\\circ$")
+    right.set_xlim(0, max(30.0, float(np.percentile(angle, 99.9)) * 1.1))
+    right.set_xlabel(r"angle between predicted and true $\mathbf{T}$ (degrees)")
+    right.set_ylabel("number of sites")
+    right.set_title(f"(b) direction error ({angle.size} sites)")
+    right.legend()
+    return fig
+
+
+def _log_hist(ax, values: NDArray, edges: NDArray, label: str, **style) -> None:
+    """Step histogram on log-spaced ``edges``; errors that are exactly 0 are noted."""
+    values = values.ravel()
+    zero = values == 0
+    if zero.all():
+        ax.plot([], [], label=f"{label}: exactly 0", **style)
+        return
+    if zero.any():
+        label = f"{label} ({100 * zero.mean():.0f}% exactly 0)"
+    # fraction of sites per logarithmic bin, so that the curves' areas compare directly
+    weights = np.full(values.size - int(zero.sum()), 1.0 / values.size)
+    ax.hist(
+        values[~zero], bins=edges, weights=weights, histtype="step", lw=1.5, label=label, **style
+    )
+
+
+def plot_equivariance(prediction_error: NDArray, errors: dict[str, NDArray]) -> tuple[Any, Any]:
+    """Paper Fig. 9: |f(gS) - g f(S)| for SO(3) and D6 vs the prediction error |T_pred - T_true|.
+
+    ``prediction_error`` is taken over all evaluated sites (the paper's "overall prediction
+    error on the test dataset"); ``errors`` is the output of
+    :func:`~torquenet.analysis.equivariance_errors`.
+
+    Returns two Figures: the summary (prediction error, SO(3), all non-identity D6 pooled) and
+    one histogram per D6 operation.
+    """
+    plt = pyplot()
+    d6 = {name: e for name, e in errors.items() if name != "SO(3)"}
+    pooled = np.concatenate([e.ravel() for name, e in d6.items() if name != "R0"])
+    everything = np.concatenate([prediction_error.ravel(), errors["SO(3)"].ravel(), pooled])
+    positive = everything[everything > 0]
+    low = max(positive.min() if positive.size else LOG_FLOOR, LOG_FLOOR) / 2
+    edges = np.geomspace(low, max(everything.max(), low * 10) * 2, 80)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    _log_hist(ax, prediction_error, edges, "prediction error $|T_{pred} - T_{true}|$", color="C0")
+    _log_hist(ax, errors["SO(3)"], edges, "SO(3): $|f(RS) - R f(S)|$", color="C1")
+    _log_hist(ax, pooled, edges, "D$_6$ (11 non-trivial ops): $|f(gS) - g f(S)|$", color="C2")
+    ax.set_xscale("log")
+    ax.set_xlabel("error per site ($t_1$)")
+    ax.set_ylabel("fraction of sites per bin")
+    ax.set_title("equivariance error vs prediction error")
+    ax.legend(fontsize=8)
+    summary = fig
+    # fixed margins: constrained layout of twelve logarithmic axes costs seconds per figure
+    fig, axes = plt.subplots(3, 4, figsize=(14, 8.5), sharex=True, sharey=True)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.9, hspace=0.3, wspace=0.12)
+    for ax, (name, e) in zip(axes.ravel(), d6.items()):
+        _log_hist(ax, prediction_error, edges, "prediction error", color="C0")
+        _log_hist(ax, e, edges, "this operation", color="C2")
+        ax.set_xscale("log")
+        ax.set_title(f"{name}: median {np.median(e):.2g} $t_1$", fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes[-1]:
+        ax.set_xlabel("error per site ($t_1$)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("fraction per bin")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(
+        "D$_6$ equivariance error per operation (R$k$: rotation by $k$ degrees, M: then mirror); "
+        "blue: prediction error"
+    )
+    return summary, fig
+
+
+# ----------------------------------------------------------------------------- evaluate
+def _dataset_params(dataset: TrajectoryDataset) -> SDModelParams:
+    model = dataset.manifest.config.get("solver", {}).get("model", {})
+    return from_mapping(SDModelParams, model, f"{dataset.directory}/manifest.json solver.model")
+
+
+def _predict(solver: CNNSolver, spins: NDArray[np.float64], batch_size: int) -> NDArray:
+    return np.concatenate(
+        [solver.compute(spins[k : k + batch_size]).fields for k in range(0, len(spins), batch_size)]
+    )
+
+
+def evaluate_model(
+    model_path: str | Path,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    config: EvaluationConfig | None = None,
+) -> dict[str, Any]:
+    """Evaluate a model file on a generated dataset; write the figures and ``metrics.json``.
+
+    Parameters
+    ----------
+    model_path : path
+        Model file (``torquenet.ml.save_model_file``).
+    data_dir : path
+        Dataset directory (``torquenet generate``); its physics must be the model's.
+    out_dir : path
+        Output directory (created).
+    config : EvaluationConfig, optional
+
+    Returns
+    -------
+    dict
+        The content of ``metrics.json``: ``per_start_type`` and ``all`` (see
+        :func:`accuracy_metrics`), ``equivariance`` (percentiles of the SO(3), pooled D6 and
+        per-operation errors next to those of the prediction error on the same frames), the
+        model's metadata and the files written.
+
+    Raises
+    ------
+    ValueError
+        The model was trained for other electronic parameters than the dataset's.
+
+    Notes
+    -----
+    Figures (PNG and PDF): ``parity`` (Fig. 3, rows by start type), ``magnitude_angle``
+    (Fig. 4), ``equivariance`` and ``equivariance_d6`` (Fig. 9).  All errors are per site, in
+    t1.  The Eq. (11) loss is mean_i sum_a |T_a - T^_a| / |T^| with T^ the truth.
+
+    Examples
+    --------
+    >>> metrics = evaluate_model("run/model.pt", "data", "evaluation",
+    ...                          EvaluationConfig(max_frames=200))  # doctest: +SKIP
+    >>> metrics["per_start_type"]["random"]["angle_deg_p50"]  # doctest: +SKIP
+    """
+    config = config or EvaluationConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = TrajectoryDataset(data_dir, split=config.split, verify=True, normalize=False)
+    solver = CNNSolver.from_file(model_path, device=config.device, batch_size=config.batch_size)
+    check_physics_matches(
+        solver.params,
+        _dataset_params(dataset),
+        f"model file {str(model_path)!r} (evaluated on dataset {str(data_dir)!r})",
+    )
+    groups = {}
+    try:
+        for start, items in select_frames(dataset, config.max_frames).items():
+            frames = [dataset.frame(k) for k in items]
+            spins = np.stack([f[0] for f in frames])
+            true = np.stack([f[1] for f in frames])
+            groups[start] = (spins, _predict(solver, spins, config.batch_size), true)
+    finally:
+        dataset.close()
+    result = _metrics_and_figures(solver, groups, out, config)
+    info = solver.info
+    result.update(
+        model=str(model_path),
+        data=str(data_dir),
+        split=config.split,
+        units="torques and errors in t1; angles in degrees",
+        model_info={
+            "model_config": to_mapping(info.model_config),
+            "torque_scale": info.torque_scale,
+            "dataset_checksum": info.dataset_checksum,
+            "training_metrics": info.training_metrics,
+            "theoretical_receptive_field": receptive_field(info.model_config),
+        },
+    )
+    save_config(config, out / "evaluation_config.yaml")
+    result["files_written"] = sorted(
+        [*result.pop("_figures"), "evaluation_config.yaml", "metrics.json"]
+    )
+    (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
+    logger.info("evaluated %s on %s (%s): wrote %s", model_path, data_dir, config.split, out)
+    return result
+
+
+def _metrics_and_figures(solver, groups, out: Path, config: EvaluationConfig) -> dict[str, Any]:
+    per_type = {start: accuracy_metrics(pred, true) for start, (_, pred, true) in groups.items()}
+    for start, (spins, _, _) in groups.items():
+        per_type[start]["num_frames"] = len(spins)
+    all_pred = np.concatenate([g[1] for g in groups.values()])
+    all_true = np.concatenate([g[2] for g in groups.values()])
+    overall = accuracy_metrics(all_pred, all_true)
+    overall["num_frames"] = len(all_pred)
+    # equivariance on a few frames, taken alternately from each start type
+    pool = [
+        (s, k)
+        for k in range(max(len(g[0]) for g in groups.values()))
+        for s in groups
+        if k < len(groups[s][0])
+    ]
+    chosen = pool[: config.num_equivariance_frames]
+    spins = np.stack([groups[s][0][k] for s, k in chosen])
+    reference_error = np.linalg.norm(
+        np.stack([groups[s][1][k] - groups[s][2][k] for s, k in chosen]), axis=-1
+    )
+    rotations = haar_rotations(
+        config.num_rotations, torch.Generator().manual_seed(config.seed)
+    ).numpy()
+    errors = equivariance_errors(lambda s: _predict(solver, s, config.batch_size), spins, rotations)
+    pooled = np.concatenate([e.ravel() for n, e in errors.items() if n not in ("SO(3)", "R0")])
+    equivariance = {
+        "num_frames": len(spins),
+        "num_rotations": config.num_rotations,
+        "seed": config.seed,
+        "prediction_error_same_frames": _percentiles(reference_error.ravel(), "abs_error"),
+        "SO(3)": _percentiles(errors["SO(3)"].ravel(), "abs_error"),
+        "D6_pooled_nontrivial": _percentiles(pooled, "abs_error"),
+        "D6": {n: _percentiles(e.ravel(), "abs_error") for n, e in errors.items() if n != "SO(3)"},
+    }
+    figures = []
+    fig = plot_parity({s: (g[1], g[2]) for s, g in groups.items()})
+    figures += save_figure(fig, out / "parity")
+    figures += save_figure(plot_magnitude_and_angle(all_pred, all_true), out / "magnitude_angle")
+    summary, per_op = plot_equivariance(np.linalg.norm(all_pred - all_true, axis=-1), errors)
+    figures += save_figure(summary, out / "equivariance")
+    figures += save_figure(per_op, out / "equivariance_d6")
+    return {
+        "per_start_type": per_type,
+        "all": overall,
+        "equivariance": equivariance,
+        "_figures": [p.name for p in figures],
+    }
+
+
+# ----------------------------------------------------------------------------- receptive field
+@dataclass(frozen=True)
+class ReceptiveFieldConfig:
+    """Settings of ``torquenet erf`` (paper Fig. 10, Luo et al. 2016).
+
+    Parameters
+    ----------
+    L : int
+        Lattice size of the probe texture; should exceed the theoretical receptive field, or
+        the gradients wrap around the torus.
+    texture : str
+        "random" (uniform spins from ``seed``) or "skl" (ideal ansatz of Eq. 13; L % 12 == 0).
+    seed : int
+        Seed of the random texture.
+    site : tuple of int, optional
+        Output site (i, j); None: the centre (L // 2, L // 2).
+    fraction : float
+        Weight fraction whose radius is reported (0.99 in the paper's spirit).
+    device : str
+    """
+
+    L: int = 48
+    texture: str = "random"
+    seed: int = 0
+    site: tuple[int, int] | None = None
+    fraction: float = 0.99
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        check_int("L", self.L, minimum=1)
+        if self.texture not in TEXTURES:
+            raise ValueError(f"texture must be one of {TEXTURES}, got {self.texture!r}")
+        check_int("seed", self.seed, minimum=0)
+        if self.site is not None:
+            site = tuple(self.site)
+            if len(site) != 2 or not all(0 <= check_int("site", s) < self.L for s in site):
+                raise ValueError(f"site must be two indices in [0, {self.L}), got {self.site!r}")
+            object.__setattr__(self, "site", site)
+        check_float("fraction", self.fraction, minimum=0.0, maximum=1.0, strict_minimum=True)
+
+
+def receptive_field_report(
+    model_path: str | Path, out_dir: str | Path, config: ReceptiveFieldConfig | None = None
+) -> dict[str, Any]:
+    """Effective receptive field of a model file: nine gradient maps, summed |grad|, radii.
+
+    Parameters
+    ----------
+    model_path : path
+    out_dir : path
+    config : ReceptiveFieldConfig, optional
+
+    Returns
+    -------
+    dict
+        The content of ``receptive_field.json``: ``radius`` (the ``fraction`` radius, lattice
+        constants), radii at 50 / 90 / 99 / 99.9 % and at 100 % (the support), the theoretical
+        receptive field of the architecture and the probe settings.
+
+    Notes
+    -----
+    ``erf[a, b, i, j] = dT_a(site) / dS_b(i, j)`` (units of t1 per unit spin) is written to
+    ``erf.npy``; the figure ``receptive_field`` (PNG, PDF) shows the nine maps and
+    sum_ab |erf[a, b]| on the triangular geometry with the radius drawn.  Distances are the
+    minimum-image distances on the torus.
+
+    Examples
+    --------
+    >>> report = receptive_field_report("run/model.pt", "erf",
+    ...                                 ReceptiveFieldConfig(L=48))  # doctest: +SKIP
+    >>> report["radius"]  # lattice constants  # doctest: +SKIP
+    """
+    config = config or ReceptiveFieldConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    solver = CNNSolver.from_file(model_path, device=config.device)
+    L = config.L
+    spins = (
+        random_spins(L, np.random.default_rng(config.seed))
+        if config.texture == "random"
+        else skyrmion_lattice(L)
+    )
+    site = config.site or (L // 2, L // 2)
+    theoretical = receptive_field(solver.model.config)
+    if theoretical > L:
+        logger.warning(
+            "L = %d is smaller than the theoretical receptive field %d: gradients wrap around "
+            "the torus; use a larger --L",
+            L,
+            theoretical,
+        )
+    erf = effective_receptive_field(solver.model, spins, site)
+    if not np.any(erf):
+        raise ValueError(
+            f"the torque of model {str(model_path)!r} at site {site} does not depend on any input "
+            f"spin (all gradients are zero), so it has no receptive field"
+        )
+    radii = {
+        f"radius_{f:g}": receptive_field_radius(erf, site, f) for f in (0.5, 0.9, 0.99, 0.999, 1.0)
+    }
+    radius = receptive_field_radius(erf, site, config.fraction)
+    np.save(out / "erf.npy", erf)
+    fig = plot_receptive_field(erf, site, radius=radius)
+    zoom = 1.5 * radius + 2.0  # the nine signed maps: show the region that holds the weight
+    for ax in fig.axes:
+        if ax.get_ylabel() == "gradient":  # the colour bar of the nine maps: give its units
+            ax.set_ylabel(r"$\partial T_a / \partial S_b$ ($t_1$ per unit spin)")
+        elif ax.get_title().startswith(r"$\partial T"):
+            ax.set_xlim(-zoom, zoom)
+            ax.set_ylim(-zoom, zoom)
+    # plot_receptive_field labels its circle as the 99% radius; name the fraction used
+    summed = next(ax for ax in fig.axes if ax.patches)
+    summed.legend(
+        [summed.patches[0]],
+        [f"{100 * config.fraction:g}% radius = {radius:.2f} a"],
+        loc="upper right",
+    )
+    fig.suptitle(
+        f"effective receptive field of {Path(model_path).name}: output site {site}, L = {L}, "
+        f"{config.texture} texture (theoretical field {theoretical} x {theoretical} sites)"
+    )
+    figures = save_figure(fig, out / "receptive_field")
+    result = {
+        "model": str(model_path),
+        "L": L,
+        "texture": config.texture,
+        "seed": config.seed,
+        "site": list(site),
+        "fraction": config.fraction,
+        "radius": radius,
+        "radius_units": "lattice constants (minimum image on the torus)",
+        "radii": radii,
+        "theoretical_receptive_field_sites": theoretical,
+        "theoretical_half_width_sites": (theoretical - 1) // 2,
+        "erf_definition": "erf[a, b, i, j] = dT_a(site) / dS_b(i, j), t1 per unit spin",
+    }
+    save_config(config, out / "erf_config.yaml")
+    result["files_written"] = sorted(
+        [p.name for p in figures] + ["erf.npy", "erf_config.yaml", "receptive_field.json"]
+    )
+    (out / "receptive_field.json").write_text(json.dumps(result, indent=1) + "\n")
+    logger.info("receptive field radius (%g): %.3f lattice constants", config.fraction, radius)
+    return result
