@@ -34,7 +34,7 @@ def from_mapping(cls: type[T], data: Any, where: str = "config") -> T:
     kwargs = {}
     for key, value in data.items():
         hint = hints[key]
-        target = _dataclass_in(hint)
+        target = _dataclass_in(hint, value)
         if target is not None and isinstance(value, dict):
             kwargs[key] = from_mapping(target, value, f"{where}.{key}")
         elif isinstance(value, list) and _is_tuple(hint):
@@ -83,13 +83,22 @@ def save_config(obj: Any, path: str | Path) -> None:
     Path(path).write_text(yaml.safe_dump(to_mapping(obj), sort_keys=False))
 
 
-def _dataclass_in(hint: Any) -> type | None:
+def _dataclass_in(hint: Any, value: Any = None) -> type | None:
+    """The dataclass a field holds; for a union of dataclasses (a tagged union), the member
+    whose ``architecture`` default equals the mapping's ``architecture`` (else the first)."""
     if dataclasses.is_dataclass(hint):
         return hint
-    for arg in typing.get_args(hint):
-        if dataclasses.is_dataclass(arg):
-            return arg
-    return None
+    options = [arg for arg in typing.get_args(hint) if dataclasses.is_dataclass(arg)]
+    if len(options) > 1 and isinstance(value, dict) and "architecture" in value:
+        for option in options:
+            tags = {f.name: f.default for f in dataclasses.fields(option)}
+            if tags.get("architecture") == value["architecture"]:
+                return option
+        valid = [
+            {f.name: f.default for f in dataclasses.fields(o)}.get("architecture") for o in options
+        ]
+        raise ValueError(f"architecture must be one of {valid}, got {value['architecture']!r}")
+    return options[0] if options else None
 
 
 def _is_tuple(hint: Any) -> bool:

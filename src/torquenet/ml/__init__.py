@@ -8,6 +8,7 @@ Typical use::
     solver = CNNSolver.from_file(result.model_path, SDModelParams())  # a FieldSolver
 """
 
+from torquenet.ml._architectures import ARCHITECTURES, build_model, model_config_from_mapping
 from torquenet.ml._augment import (
     NUM_POINT_GROUP_OPERATIONS,
     augment_pairs,
@@ -25,6 +26,7 @@ from torquenet.ml._datasets import (
     summarize_dataset,
 )
 from torquenet.ml._distributed import DistributedContext, setup_distributed
+from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
 from torquenet.ml._field_solver import CNNSolver
 from torquenet.ml._loss import MIN_TORQUE_MAGNITUDE, relative_l1_loss, relative_l1_per_site
 from torquenet.ml._metrics import (
@@ -55,6 +57,11 @@ from torquenet.ml._model_file import (
 from torquenet.ml._train import TrainConfig, TrainResult, train
 
 __all__ = [
+    "ARCHITECTURES",
+    "EquivariantModelConfig",
+    "EquivariantTorqueCNN",
+    "build_model",
+    "model_config_from_mapping",
     "ELECTRONIC_PARAMETERS",
     "MAX_START_TYPES",
     "MIN_TORQUE_MAGNITUDE",

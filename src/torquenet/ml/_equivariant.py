@@ -144,6 +144,8 @@ class EquivariantModelConfig:
 
     Parameters
     ----------
+    architecture : str
+        Always "equivariant" (the tag that selects this architecture in config files).
     vector_channels, scalar_channels : int
         Width of the vector (spin-space 3-vector) and invariant feature streams.
     num_blocks : int
@@ -157,8 +159,14 @@ class EquivariantModelConfig:
     scalar_channels: int = 16
     num_blocks: int = 4
     radius: int = 2
+    architecture: str = "equivariant"
 
     def __post_init__(self) -> None:
+        if self.architecture != "equivariant":
+            raise ValueError(
+                f"EquivariantModelConfig.architecture must be 'equivariant', got "
+                f"{self.architecture!r}"
+            )
         check_int("vector_channels", self.vector_channels, minimum=1)
         check_int("scalar_channels", self.scalar_channels, minimum=1)
         check_int("num_blocks", self.num_blocks, minimum=0)
@@ -176,7 +184,12 @@ class EquivariantTorqueCNN(nn.Module):
     ``torque_scale`` (the dataset's mean torque magnitude).
     """
 
-    def __init__(self, config: EquivariantModelConfig | None = None, torque_scale: float = 1.0):
+    def __init__(
+        self,
+        config: EquivariantModelConfig | None = None,
+        torque_scale: float = 1.0,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         self.config = config or EquivariantModelConfig()
         c = self.config
@@ -188,6 +201,21 @@ class EquivariantTorqueCNN(nn.Module):
         )
         self.head = IsotropicConv(c.vector_channels, 1, c.radius)
         self.register_buffer("torque_scale", torch.tensor(float(torque_scale)))
+        if generator is not None:
+            self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """Re-draw every weight from ``generator`` (seeded, repeatable initialisation)."""
+        with torch.no_grad():
+            for name, param in self.named_parameters():
+                if name.endswith("bias"):
+                    param.zero_()
+                elif param.dim() == 3:  # IsotropicConv orbit weights (out, in, orbits)
+                    fan_in = param.shape[1] * param.shape[2]
+                    param.copy_(torch.randn(param.shape, generator=generator) / fan_in**0.5)
+                else:  # 1 x 1 convolutions
+                    bound = 1.0 / param[0].numel() ** 0.5
+                    param.uniform_(-bound, bound, generator=generator)
 
     def forward(self, spins: torch.Tensor) -> torch.Tensor:
         v = _vector_conv(self.lift, spins[:, None])  # (B, Cv, 3, L, L)

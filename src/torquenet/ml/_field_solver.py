@@ -1,4 +1,4 @@
-"""A trained TorqueCNN behind the FieldSolver protocol, so LLG can run on it unchanged."""
+"""A trained torque network behind the FieldSolver protocol, so LLG can run on it unchanged."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from torquenet._device import resolve_device
 from torquenet._typing import FieldResult
 from torquenet._validation import check_int, check_spins
-from torquenet.ml._model import TorqueCNN
+from torquenet.ml._architectures import TorqueModel, is_torque_model
 from torquenet.ml._model_file import ModelFileInfo, check_physics_matches, load_model_file
 from torquenet.model import SDModelParams
 
@@ -24,7 +24,7 @@ class CNNSolver:
 
     Parameters
     ----------
-    model : TorqueCNN
+    model : TorqueCNN or EquivariantTorqueCNN
         Trained network (moved to ``device`` and put in eval mode).
     params : SDModelParams
         The physics this solver stands for.  Its electronic parameters must be the ones the
@@ -65,15 +65,15 @@ class CNNSolver:
 
     def __init__(
         self,
-        model: TorqueCNN,
+        model: TorqueModel,
         params: SDModelParams,
         *,
         device: str = "cpu",
         batch_size: int = 16,
         trained_params: SDModelParams | None = None,
     ) -> None:
-        if not isinstance(model, TorqueCNN):
-            raise TypeError(f"model must be a TorqueCNN, got {type(model).__name__}")
+        if not is_torque_model(model):
+            raise TypeError(f"model must be a torquenet torque model, got {type(model).__name__}")
         if trained_params is not None:
             check_physics_matches(trained_params, params, "the CNN model")
         self.params = params

@@ -23,6 +23,8 @@ class ModelConfig:
 
     Parameters
     ----------
+    architecture : str
+        Always "resnet" (the tag that selects this architecture in config files).
     widths : tuple of int
         Output channels of each ResNet block (one block per entry).  Each block is two
         ``kernel_size`` x ``kernel_size`` convolutions with ReLU; its skip path is the identity
@@ -47,8 +49,13 @@ class ModelConfig:
     kernel_size: int = 5
     head_width: int | None = None
     project_perpendicular: bool = False
+    architecture: str = "resnet"
 
     def __post_init__(self) -> None:
+        if self.architecture != "resnet":
+            raise ValueError(
+                f"ModelConfig.architecture must be 'resnet', got {self.architecture!r}"
+            )
         widths = tuple(self.widths)
         if not widths:
             raise ValueError("widths must name at least one ResNet block, got ()")

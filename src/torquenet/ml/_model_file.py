@@ -33,7 +33,13 @@ import torch
 from torquenet._device import resolve_device
 from torquenet._version import __version__
 from torquenet.config import from_mapping, to_mapping
-from torquenet.ml._model import ModelConfig, TorqueCNN
+from torquenet.ml._architectures import (
+    AnyModelConfig,
+    TorqueModel,
+    build_model,
+    is_torque_model,
+    model_config_from_mapping,
+)
 from torquenet.model import SDModelParams
 
 MODEL_FILE_FORMAT = "torquenet-cnn-model"
@@ -63,7 +69,7 @@ class ModelFileInfo:
 
     Attributes
     ----------
-    model_config : ModelConfig
+    model_config : ModelConfig or EquivariantModelConfig
     torque_scale : float
         Mean torque magnitude of the training data (units of t1).
     params : SDModelParams
@@ -75,7 +81,7 @@ class ModelFileInfo:
     package_version : str
     """
 
-    model_config: ModelConfig
+    model_config: AnyModelConfig
     torque_scale: float
     params: SDModelParams
     dataset_checksum: str
@@ -87,7 +93,7 @@ class ModelFileInfo:
 
 def save_model_file(
     path: str | Path,
-    model: TorqueCNN,
+    model: TorqueModel,
     *,
     params: SDModelParams,
     dataset_checksum: str,
@@ -99,7 +105,7 @@ def save_model_file(
     Parameters
     ----------
     path : str or Path
-    model : TorqueCNN
+    model : TorqueCNN or EquivariantTorqueCNN
         Not a DistributedDataParallel wrapper: pass ``ddp.module``.
     params : SDModelParams
         Physics of the training data.
@@ -113,8 +119,8 @@ def save_model_file(
     Path
         The file written.
     """
-    if not isinstance(model, TorqueCNN):
-        raise TypeError(f"model must be a TorqueCNN, got {type(model).__name__}")
+    if not is_torque_model(model):
+        raise TypeError(f"model must be a torquenet torque model, got {type(model).__name__}")
     if not isinstance(params, SDModelParams):
         raise TypeError(f"params must be SDModelParams, got {type(params).__name__}")
     payload = {
@@ -189,7 +195,7 @@ def read_model_file(path: str | Path) -> tuple[ModelFileInfo, dict[str, torch.Te
             f"versions 1..{MODEL_FILE_VERSION}"
         )
     info = ModelFileInfo(
-        model_config=from_mapping(ModelConfig, payload["model_config"], f"{where}: model_config"),
+        model_config=model_config_from_mapping(payload["model_config"], f"{where}: model_config"),
         torque_scale=float(payload["torque_scale"]),
         params=from_mapping(SDModelParams, payload["sd_model_params"], f"{where}: sd_model_params"),
         dataset_checksum=str(payload["dataset_checksum"]),
@@ -224,7 +230,7 @@ def load_model_file(
     *,
     params: SDModelParams | None = None,
     device: str = "cpu",
-) -> tuple[TorqueCNN, ModelFileInfo]:
+) -> tuple[TorqueModel, ModelFileInfo]:
     """Rebuild the trained network from a model file.
 
     Parameters
@@ -239,7 +245,7 @@ def load_model_file(
 
     Returns
     -------
-    model : TorqueCNN
+    model : TorqueCNN or EquivariantTorqueCNN
         In eval mode, float32, on ``device``.
     info : ModelFileInfo
 
@@ -253,7 +259,7 @@ def load_model_file(
     source = f"model file {str(path)!r}"
     if params is not None:
         check_physics_matches(info.params, params, source)
-    model = TorqueCNN(info.model_config, torque_scale=info.torque_scale)
+    model = build_model(info.model_config, torque_scale=info.torque_scale)
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as exc:

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from torquenet._device import resolve_device
 from torquenet._validation import check_float, check_int
 from torquenet.config import save_config, to_mapping
+from torquenet.ml._architectures import AnyModelConfig, TorqueModel, build_model
 from torquenet.ml._checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from torquenet.ml._datasets import (
     MAX_START_TYPES,
@@ -38,8 +39,9 @@ from torquenet.ml._distributed import (
     barrier,
     setup_distributed,
 )
+from torquenet.ml._equivariant import EquivariantModelConfig
 from torquenet.ml._loss import relative_l1_loss, relative_l1_per_site
-from torquenet.ml._model import ModelConfig, TorqueCNN
+from torquenet.ml._model import ModelConfig
 from torquenet.ml._model_file import save_model_file
 from torquenet.ml._train_log import TensorBoardLog, write_csv_log
 from torquenet.model import SDModelParams
@@ -58,8 +60,9 @@ class TrainConfig:
 
     Parameters
     ----------
-    model : ModelConfig
-        Architecture (default: the 2-core-CPU preset).
+    model : ModelConfig or EquivariantModelConfig
+        Architecture (default: the 2-core-CPU ResNet preset); in YAML,
+        ``model: {architecture: equivariant, ...}`` selects the exactly equivariant network.
     batch_size : int
         Global samples per optimiser step, split evenly over the processes of a distributed run
         (so it must be a multiple of the world size).
@@ -87,7 +90,7 @@ class TrainConfig:
         DataLoader worker processes (0 loads in the training process).
     """
 
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: AnyModelConfig = field(default_factory=ModelConfig)
     batch_size: int = 8
     epochs: int = 100
     learning_rate: float = 1e-3
@@ -102,8 +105,11 @@ class TrainConfig:
     num_workers: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.model, ModelConfig):
-            raise TypeError(f"model must be a ModelConfig, got {type(self.model).__name__}")
+        if not isinstance(self.model, (ModelConfig, EquivariantModelConfig)):
+            raise TypeError(
+                f"model must be a ModelConfig or EquivariantModelConfig, got "
+                f"{type(self.model).__name__}"
+            )
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("epochs", self.epochs, minimum=1)
         lr = check_float("learning_rate", self.learning_rate, minimum=0.0, strict_minimum=True)
@@ -209,7 +215,7 @@ def train(
         "dataset_checksum": checksum,
         "sd_model_params": to_mapping(params),
     }
-    model = TorqueCNN(
+    model = build_model(
         config.model,
         torque_scale=train_summary.mean_torque_magnitude,
         generator=torch.Generator().manual_seed(config.seed),
@@ -275,7 +281,7 @@ def _join_processes(config: TrainConfig) -> tuple[DistributedContext, torch.devi
     return context, device
 
 
-def _build_optimizer(config: TrainConfig, model: TorqueCNN):
+def _build_optimizer(config: TrainConfig, model: TorqueModel):
     """Adam and reduce-on-plateau of the validation loss (paper Sec. III C)."""
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
@@ -393,7 +399,7 @@ class _Run:
         self.config: TrainConfig = config
         self.context: DistributedContext = context
         self.device: torch.device = device
-        self.model: TorqueCNN = model
+        self.model: TorqueModel = model
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.show_progress = show_progress and context.is_main

@@ -1,0 +1,60 @@
+"""The torque-model architectures behind one interface, selected by ``architecture`` in configs.
+
+* ``"resnet"`` (:class:`~torquenet.ml.TorqueCNN`, :class:`~torquenet.ml.ModelConfig`): the paper's
+  purely convolutional ResNet; symmetry learned from augmentation.
+* ``"equivariant"`` (:class:`EquivariantTorqueCNN`, :class:`EquivariantModelConfig`): exactly
+  SO(3) x D6 x translation equivariant by construction.
+
+Both map spins (batch, 3, L, L) to torques (batch, 3, L, L) in physical units, carry a
+``torque_scale`` buffer and a ``config`` attribute, and accept a seeded ``generator``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import torch
+
+from torquenet.config import from_mapping
+from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
+from torquenet.ml._model import ModelConfig, TorqueCNN
+
+AnyModelConfig = Union[ModelConfig, EquivariantModelConfig]  # noqa: UP007 (runtime type hints)
+TorqueModel = Union[TorqueCNN, EquivariantTorqueCNN]  # noqa: UP007
+MODEL_CLASSES: dict[type, type] = {
+    ModelConfig: TorqueCNN,
+    EquivariantModelConfig: EquivariantTorqueCNN,
+}
+ARCHITECTURES = {"resnet": ModelConfig, "equivariant": EquivariantModelConfig}
+
+
+def build_model(
+    config: AnyModelConfig, torque_scale: float = 1.0, generator: torch.Generator | None = None
+) -> TorqueModel:
+    """Instantiate the network described by ``config`` (weights drawn from ``generator``)."""
+    try:
+        cls = MODEL_CLASSES[type(config)]
+    except KeyError:
+        raise TypeError(
+            f"model config must be one of {[c.__name__ for c in MODEL_CLASSES]}, "
+            f"got {type(config).__name__}"
+        ) from None
+    return cls(config, torque_scale=torque_scale, generator=generator)
+
+
+def model_config_from_mapping(mapping: Any, where: str = "model") -> AnyModelConfig:
+    """Model config from its plain form, dispatching on ``architecture`` (default "resnet")."""
+    if isinstance(mapping, tuple(MODEL_CLASSES)):
+        return mapping
+    if not isinstance(mapping, dict):
+        raise TypeError(f"{where} must be a mapping, got {mapping!r}")
+    name = mapping.get("architecture", "resnet")
+    if name not in ARCHITECTURES:
+        raise ValueError(
+            f"{where}.architecture must be one of {sorted(ARCHITECTURES)}, got {name!r}"
+        )
+    return from_mapping(ARCHITECTURES[name], mapping, where)
+
+
+def is_torque_model(model: object) -> bool:
+    return isinstance(model, tuple(MODEL_CLASSES.values()))
