@@ -35,7 +35,8 @@ from torquenet.analysis._receptive_field import (
 )
 from torquenet.config import from_mapping, save_config, to_mapping
 from torquenet.data.dataset import TrajectoryDataset
-from torquenet.ml import CNNSolver, check_physics_matches, haar_rotations, receptive_field
+from torquenet.ml import CNNSolver, check_physics_matches, haar_rotations
+from torquenet.ml._architectures import theoretical_receptive_field
 from torquenet.model import SDModelParams
 from torquenet.textures import random_spins, skyrmion_lattice
 
@@ -388,7 +389,7 @@ def evaluate_model(
             "torque_scale": info.torque_scale,
             "dataset_checksum": info.dataset_checksum,
             "training_metrics": info.training_metrics,
-            "theoretical_receptive_field": receptive_field(info.model_config),
+            "theoretical_receptive_field": theoretical_receptive_field(info.model_config),
         },
     )
     save_config(config, out / "evaluation_config.yaml")
@@ -532,7 +533,7 @@ def receptive_field_report(
         else skyrmion_lattice(L)
     )
     site = config.site or (L // 2, L // 2)
-    theoretical = receptive_field(solver.model.config)
+    theoretical = theoretical_receptive_field(solver.model.config)
     if theoretical > L:
         logger.warning(
             "L = %d is smaller than the theoretical receptive field %d: gradients wrap around "

@@ -17,7 +17,7 @@ import torch
 
 from torquenet.config import from_mapping
 from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
-from torquenet.ml._model import ModelConfig, TorqueCNN
+from torquenet.ml._model import ModelConfig, TorqueCNN, receptive_field
 
 AnyModelConfig = Union[ModelConfig, EquivariantModelConfig]  # noqa: UP007 (runtime type hints)
 TorqueModel = Union[TorqueCNN, EquivariantTorqueCNN]  # noqa: UP007
@@ -58,3 +58,14 @@ def model_config_from_mapping(mapping: Any, where: str = "model") -> AnyModelCon
 
 def is_torque_model(model: object) -> bool:
     return isinstance(model, tuple(MODEL_CLASSES.values()))
+
+
+def theoretical_receptive_field(config: AnyModelConfig) -> int:
+    """Side length (sites, along a lattice direction) of the network's theoretical receptive field.
+
+    ResNet: 1 + (k - 1)(2 n_blocks + 2).  Equivariant: 1 + 2 R (n_blocks + 2) (lift, blocks and
+    head each grow the hexagonal support by R).
+    """
+    if isinstance(config, EquivariantModelConfig):
+        return 1 + 2 * config.receptive_field_radius
+    return receptive_field(config)
