@@ -65,3 +65,83 @@ def test_train_cli_refuses_incomplete_or_missing_data(tmp_path, capsys):
         == 2
     )
     assert "not a torquenet dataset directory" in capsys.readouterr().err
+
+
+def test_simulate_and_fields_run_on_a_trained_model(small_dataset, tmp_path):
+    from torquenet.data import read_trajectory
+    from torquenet.textures import random_spins
+
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "tiny",
+                "--data",
+                str(small_dataset),
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+            ]
+        )
+        == 0
+    )
+    model = str(out / "best_model.pt")
+    assert (
+        main(
+            [
+                "simulate",
+                "--solver",
+                "cnn",
+                "--model",
+                model,
+                "--L",
+                "24",
+                "--init",
+                "skl",
+                "--steps",
+                "4",
+                "--save-every",
+                "2",
+                "--out",
+                str(tmp_path / "run.h5"),
+            ]
+        )
+        == 0
+    )
+    trajectory = read_trajectory(tmp_path / "run.h5")
+    assert trajectory.spins.shape == (3, 24, 24, 3) and trajectory.energy is None
+    np.save(tmp_path / "s.npy", random_spins(18, np.random.default_rng(0)))
+    assert (
+        main(
+            [
+                "fields",
+                "--spins",
+                str(tmp_path / "s.npy"),
+                "--solver",
+                "cnn",
+                "--model",
+                model,
+                "--out",
+                str(tmp_path / "f.npy"),
+            ]
+        )
+        == 0
+    )
+    assert np.load(tmp_path / "f.npy").shape == (18, 18, 3)
+    assert (
+        main(
+            [
+                "fields",
+                "--spins",
+                str(tmp_path / "s.npy"),
+                "--model",
+                model,
+                "--out",
+                str(tmp_path / "g.npy"),
+            ]
+        )
+        == 2
+    )  # --model without --solver cnn

@@ -40,7 +40,33 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
         "--twists", type=int, default=None, help="k: average ED over k x k boundary twists"
     )
     parser.add_argument("--kT", type=float, default=None, help="electron temperature")
-    parser.add_argument("--device", default=None, help="cpu | cuda | auto")
+    parser.add_argument("--device", default=None, help="cpu | cuda | auto (of the chosen solver)")
+    parser.add_argument(
+        "--model", default=None, help="model file from `torquenet train` (with --solver cnn)"
+    )
+    kpm = parser.add_argument_group("KPM solver (--solver kpm; see KPMParams)")
+    kpm.add_argument("--num-moments", type=int, default=None, help="Chebyshev moments M")
+    kpm.add_argument(
+        "--probing-distance",
+        type=int,
+        default=None,
+        help="minimum distance of sites sharing a probe vector (must divide L; >= L is exact)",
+    )
+    kpm.add_argument(
+        "--num-random-vectors",
+        type=int,
+        default=None,
+        help="random-phase probes per (colour, spin) pair",
+    )
+    kpm.add_argument("--kpm-seed", type=int, default=None, help="seed of the probe phases")
+    kpm.add_argument(
+        "--no-compile",
+        dest="kpm_compile",
+        action="store_const",
+        const=False,
+        default=None,
+        help="run the KPM kernels eagerly (no torch.compile; quicker start, slower steps)",
+    )
 
 
 def solver_config_from_args(args: argparse.Namespace) -> SolverConfig:
@@ -50,12 +76,30 @@ def solver_config_from_args(args: argparse.Namespace) -> SolverConfig:
         if args.config
         else SolverConfig()
     )
-    if args.solver is not None:
-        config = replace(config, kind=args.solver)
+    kind = args.solver if args.solver is not None else config.kind
+    cnn = replace(config.cnn, model_file=args.model) if args.model is not None else config.cnn
+    if args.model is not None and kind != "cnn":
+        raise ValueError(f"--model needs --solver cnn (solver is {kind!r})")
+    config = replace(config, kind=kind, cnn=cnn)
     if args.kT is not None:
         config = replace(config, model=replace(config.model, electron_temperature=args.kT))
     if args.twists is not None:
         config = replace(config, ed=replace(config.ed, num_twists=args.twists))
+    kpm_flags = {
+        "num_moments": args.num_moments,
+        "probing_distance": args.probing_distance,
+        "num_random_vectors": args.num_random_vectors,
+        "seed": args.kpm_seed,
+        "compile": args.kpm_compile,
+    }
+    kpm_changes = {key: value for key, value in kpm_flags.items() if value is not None}
+    if kpm_changes and config.kind != "kpm":
+        raise ValueError(
+            f"KPM options {sorted(kpm_changes)} need --solver kpm (solver is {config.kind!r})"
+        )
+    if kpm_changes:
+        config = replace(config, kpm=replace(config.kpm, **kpm_changes))
     if args.device is not None:
-        config = replace(config, ed=replace(config.ed, device=args.device))
+        settings = getattr(config, config.kind)
+        config = replace(config, **{config.kind: replace(settings, device=args.device)})
     return config

@@ -1,6 +1,23 @@
-"""Field solvers behind the FieldSolver protocol: exact diagonalisation (ED)."""
+"""Field solvers behind the FieldSolver protocol: exact diagonalisation (ED) and KPM."""
 
-from torquenet.solvers._config import SOLVER_KINDS, SolverConfig, build_solver, compute_fields
+from torquenet.solvers._config import (
+    SOLVER_KINDS,
+    LearnedModelParams,
+    SolverConfig,
+    build_solver,
+    compute_fields,
+)
 from torquenet.solvers._ed import EDParams, EDSolver
+from torquenet.solvers._kpm import KPMParams, KPMSolver
 
-__all__ = ["SOLVER_KINDS", "EDParams", "EDSolver", "SolverConfig", "build_solver", "compute_fields"]
+__all__ = [
+    "SOLVER_KINDS",
+    "EDParams",
+    "EDSolver",
+    "KPMParams",
+    "KPMSolver",
+    "LearnedModelParams",
+    "SolverConfig",
+    "build_solver",
+    "compute_fields",
+]

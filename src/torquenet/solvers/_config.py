@@ -7,8 +7,26 @@ from dataclasses import dataclass, field
 from torquenet._typing import FieldSolver
 from torquenet.model import SDModelParams
 from torquenet.solvers._ed import EDParams, EDSolver
+from torquenet.solvers._kpm import KPMParams, KPMSolver
 
-SOLVER_KINDS = ("ed",)
+SOLVER_KINDS = ("ed", "kpm", "cnn")
+
+
+@dataclass(frozen=True)
+class LearnedModelParams:
+    """Settings of the learned solver (kind "cnn"): a model file from ``torquenet train``.
+
+    Parameters
+    ----------
+    model_file : str
+        Path of the model file; loading refuses a model trained for other electronic parameters
+        than ``SolverConfig.model``.
+    device : str
+        "cpu", "cuda", "cuda:N" or "auto".
+    """
+
+    model_file: str = ""
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -23,21 +41,37 @@ class SolverConfig:
         The physics.
     ed : EDParams
         Settings used when kind == "ed".
+    kpm : KPMParams
+        Settings used when kind == "kpm".
+    cnn : LearnedModelParams
+        Settings used when kind == "cnn".
     """
 
     kind: str = "ed"
     model: SDModelParams = field(default_factory=SDModelParams)
     ed: EDParams = field(default_factory=EDParams)
+    kpm: KPMParams = field(default_factory=KPMParams)
+    cnn: LearnedModelParams = field(default_factory=LearnedModelParams)
 
     def __post_init__(self) -> None:
         if self.kind not in SOLVER_KINDS:
             raise ValueError(f"solver kind must be one of {SOLVER_KINDS}, got {self.kind!r}")
+        if self.kind == "cnn" and not self.cnn.model_file:
+            raise ValueError("solver kind 'cnn' needs a model file (cnn.model_file / --model)")
 
 
 def build_solver(config: SolverConfig) -> FieldSolver:
     """Instantiate the FieldSolver described by ``config``."""
     if config.kind == "ed":
         return EDSolver(config.model, config.ed)
+    if config.kind == "kpm":
+        return KPMSolver(config.model, config.kpm)
+    if config.kind == "cnn":
+        # The one place a lower layer reaches the ml package, lazily and only on request, so
+        # that data generation and dynamics build learned solvers from configs like any other.
+        from torquenet.ml import CNNSolver
+
+        return CNNSolver.from_file(config.cnn.model_file, config.model, device=config.cnn.device)
     raise AssertionError(f"unhandled solver kind {config.kind!r}")  # guarded in __post_init__
 
 

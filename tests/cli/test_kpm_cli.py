@@ -1,0 +1,60 @@
+"""``torquenet fields --solver kpm``: flags map onto KPMParams and match the Python API."""
+
+import numpy as np
+import pytest
+import yaml
+from numpy.testing import assert_allclose
+
+from torquenet.cli import main
+from torquenet.model import SDModelParams
+from torquenet.solvers import KPMParams, KPMSolver
+from torquenet.textures import random_spins
+
+# Same settings, same seed, same code: only the order of float64 operations could differ.
+ATOL_SAME_COMPUTATION = 1e-13
+
+
+def test_fields_cli_kpm_flags_match_python_api(tmp_path, rng):
+    spins = random_spins(6, rng)
+    np.save(tmp_path / "in.npy", spins)
+    (tmp_path / "cfg.yaml").write_text("kpm:\n  compile: true\n  num_moments: 50\n")
+    args = ["fields", "--spins", str(tmp_path / "in.npy"), "--out", str(tmp_path / "out.npy")]
+    args += ["--config", str(tmp_path / "cfg.yaml"), "--solver", "kpm", "--kT", "0.1"]
+    args += ["--num-moments", "120", "--probing-distance", "3", "--num-random-vectors", "2"]
+    args += ["--kpm-seed", "5", "--no-compile", "--device", "cpu"]
+    assert main(args) == 0
+    settings = KPMParams(
+        num_moments=120, probing_distance=3, num_random_vectors=2, seed=5, compile=False
+    )
+    expected = KPMSolver(SDModelParams(electron_temperature=0.1), settings).compute(spins)
+    assert_allclose(
+        np.load(tmp_path / "out.npy"), expected.fields, rtol=0, atol=ATOL_SAME_COMPUTATION
+    )
+    saved = yaml.safe_load((tmp_path / "out.config.yaml").read_text())
+    assert saved["kind"] == "kpm"
+    assert saved["kpm"] == {
+        "num_moments": 120,
+        "probing_distance": 3,
+        "num_random_vectors": 2,
+        "kernel": "dirichlet",
+        "dtype": "float64",
+        "device": "cpu",
+        "seed": 5,
+        "compile": False,
+    }
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--num-moments", "100"], "need --solver kpm"),
+        (["--solver", "kpm", "--probing-distance", "4", "--no-compile"], "does not divide L = 6"),
+        (["--solver", "kpm", "--num-moments", "1"], "num_moments must be >= 2"),
+    ],
+)
+def test_fields_cli_kpm_errors_are_one_clear_line(tmp_path, capsys, rng, extra, message):
+    np.save(tmp_path / "in.npy", random_spins(6, rng))
+    args = ["fields", "--spins", str(tmp_path / "in.npy"), "--out", str(tmp_path / "o.npy")]
+    assert main(args + extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
