@@ -286,7 +286,12 @@ def scaling_table(rows: list[dict]) -> str:
                           f"{slope_all:.3f}" if k == 0 else "",
                           f"{slope_big:.3f}" if k == 0 else ""])  # fmt: skip
     out.append(markdown_table(header, table))
-    out.append("Conditions: " + "; ".join(sorted({r["conditions"] for r in rows})))
+    loads = [float(r["conditions"].rsplit("load ", 1)[1]) for r in rows]
+    threads = sorted({r["conditions"].split(", ")[1] for r in rows})
+    out.append(
+        f"Conditions: torch {torch.__version__}, {', '.join(threads)}, 1-minute load average "
+        f"{min(loads):.1f}-{max(loads):.1f} during the runs (a shared 2-core machine)."
+    )
     return "\n\n".join(out)
 
 
