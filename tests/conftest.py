@@ -19,6 +19,20 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(SEED)
 
 
+@pytest.fixture
+def single_thread():
+    """Run torch on one thread for the duration of a test, then restore.
+
+    Tiny networks and ED of small matrices gain nothing from a second thread, and on a shared
+    2-core machine OpenMP spin-waiting for a descheduled thread made them 10-100x slower (25 s
+    instead of 3 s for the overfitting test when other jobs were running).
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pytest_collection_modifyitems(config, items):
     if torch.cuda.is_available():
         return

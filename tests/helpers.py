@@ -28,3 +28,12 @@ def rotate_spin(s: NDArray, axis: NDArray, angle: float) -> NDArray:
 def central_difference(f, x: float, step: float) -> float:
     """(f(x + h) - f(x - h)) / 2h: error O(h^2 f''')."""
     return (f(x + step) - f(x - step)) / (2 * step)
+
+
+def assert_same_trajectory(a, b) -> None:
+    """Two Trajectory objects hold bit-identical arrays and the same run-defining attributes."""
+    assert set(a.arrays()) == set(b.arrays())
+    for name, value in a.arrays().items():
+        assert np.array_equal(value, getattr(b, name)), f"{name} differs"
+    for key in ("config", "seed", "seed_derivation", "llg_equation", "schema_version"):
+        assert a.attributes[key] == b.attributes[key], key

@@ -46,13 +46,7 @@ TINY_MODEL = ModelConfig(widths=(4,), kernel_size=3)
 FIGURE_STEMS_EVALUATE = ("parity", "magnitude_angle", "equivariance", "equivariance_d6")
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """ED at L = 12 and tiny networks gain nothing from a second thread on a shared 2-core box."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 import torch
 
+from tests.helpers import assert_same_trajectory
 from torquenet.cli import main
 from torquenet.data import SimulationConfig, read_trajectory, simulate, work_directory
 from torquenet.dynamics import LLGParams
@@ -48,26 +48,13 @@ CONFIG = SimulationConfig(
 CHILD_ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """ED of 72 x 72 matrices: a second thread only adds contention on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     torch.set_num_threads(1)
     return read_trajectory(simulate(CONFIG, tmp_path_factory.mktemp("ref") / "ref.h5"))
-
-
-def assert_same_trajectory(a, b):
-    assert set(a.arrays()) == set(b.arrays())
-    for name, value in a.arrays().items():
-        assert np.array_equal(value, getattr(b, name)), f"{name} differs"
-    assert a.attributes["config"] == b.attributes["config"]
 
 
 def test_cli_equals_python_api_and_writes_config(tmp_path, reference, capsys):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from torquenet import EDSolver, SDModelParams
 from torquenet.ml import ModelConfig, TensorPairDataset
@@ -39,17 +38,3 @@ def tiny_datasets(ed_pairs) -> tuple[TensorPairDataset, TensorPairDataset]:
     train = TensorPairDataset.from_site_arrays(spins[:8], torques[:8], starts[:8])
     val = TensorPairDataset.from_site_arrays(spins[8:], torques[8:], starts[8:])
     return train, val
-
-
-@pytest.fixture
-def single_thread():
-    """Run torch on one thread for the duration of a test, then restore.
-
-    Tiny networks gain nothing from a second thread, and on a shared 2-core machine OpenMP
-    spin-waiting for a descheduled thread made some epochs 100x slower (25 s instead of 3 s for
-    the overfitting test when other jobs were running).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

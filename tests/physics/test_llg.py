@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from torquenet.dynamics import LLGParams, run_llg, sib_step
 from torquenet.observables import topological_charge
@@ -35,14 +34,7 @@ MIN_ENERGY_ERROR_ORDER = 1.8
 MAX_DRIFT_TO_DISSIPATION = 1e-2
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """ED of 72-288 dimensional matrices: two threads only add contention (10-100x slower on a
-    busy 2-core machine); restore the setting afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def langevin_function(x: float) -> float:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers import assert_same_trajectory
 from torquenet.config import from_mapping
 from torquenet.data import (
     SimulationConfig,
@@ -41,13 +42,7 @@ CONFIG = SimulationConfig(
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """ED of 72 x 72 matrices: a second thread only adds contention on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +50,6 @@ def reference(tmp_path_factory):
     """The uninterrupted run of CONFIG."""
     torch.set_num_threads(1)
     return read_trajectory(simulate(CONFIG, tmp_path_factory.mktemp("ref") / "run.h5"))
-
-
-def assert_same_trajectory(a, b):
-    assert set(a.arrays()) == set(b.arrays())
-    for name, value in a.arrays().items():
-        assert np.array_equal(value, getattr(b, name)), f"{name} differs"
-    for key in ("config", "seed", "seed_derivation", "llg_equation", "schema_version"):
-        assert a.attributes[key] == b.attributes[key], key
 
 
 class FailingSolver:
