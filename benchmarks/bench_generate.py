@@ -34,8 +34,13 @@ def main() -> None:
     args = ap.parse_args()
     full = load_config(resolve_config_path(args.config, "data"), GenerateConfig)
     half = args.trajectories // 2
-    reduced = dataclasses.replace(full, num_random=half, num_skyrmion=args.trajectories - half,
-                                  num_steps=args.steps, validation_fraction=0.5)
+    reduced = dataclasses.replace(
+        full,
+        num_random=half,
+        num_skyrmion=args.trajectories - half,
+        num_steps=args.steps,
+        validation_fraction=0.5,
+    )
     rows = []
     times = {}
     for workers in (1, 2):
@@ -44,19 +49,26 @@ def main() -> None:
         generate(reduced, directory, workers=workers)
         times[workers] = time.perf_counter() - start
         shutil.rmtree(directory)
-        rows.append([workers, args.trajectories, args.steps, times[workers],
-                     times[1] / times[workers]])
+        rows.append(
+            [workers, args.trajectories, args.steps, times[workers], times[1] / times[workers]]
+        )
         print(rows[-1], file=sys.stderr, flush=True)
-    scale = (full.num_random + full.num_skyrmion) * full.num_steps / (
-        args.trajectories * args.steps)
-    print(f"Generation of a reduced `{args.config}` config (L = {full.L}, sampling "
-          f"{full.sampling}, solver {full.solver.kind} with {full.solver.ed.num_twists}^2 twists), "
-          f"{time.strftime('%Y-%m-%d')}\n")
-    print(markdown_table(["workers", "trajectories", "steps each", "wall (s)", "speed-up vs 1"],
-                         rows))
-    print(f"\nProjected wall time of the full `{args.config}` config "
-          f"({full.num_random + full.num_skyrmion} x {full.num_steps} steps) with 2 workers: "
-          f"{times[2] * scale / 60:.0f} min (x{scale:.0f} the reduced run).")
+    scale = (
+        (full.num_random + full.num_skyrmion) * full.num_steps / (args.trajectories * args.steps)
+    )
+    print(
+        f"Generation of a reduced `{args.config}` config (L = {full.L}, sampling "
+        f"{full.sampling}, solver {full.solver.kind} with {full.solver.ed.num_twists}^2 twists), "
+        f"{time.strftime('%Y-%m-%d')}\n"
+    )
+    print(
+        markdown_table(["workers", "trajectories", "steps each", "wall (s)", "speed-up vs 1"], rows)
+    )
+    print(
+        f"\nProjected wall time of the full `{args.config}` config "
+        f"({full.num_random + full.num_skyrmion} x {full.num_steps} steps) with 2 workers: "
+        f"{times[2] * scale / 60:.0f} min (x{scale:.0f} the reduced run)."
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,3 @@
-import json
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -65,10 +63,3 @@ def test_fields_cli_errors_are_one_clear_line(tmp_path, capsys, rng, setup, mess
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-
-
-def test_demo_writes_picture_and_summary(tmp_path):
-    assert main(["demo", "--out", str(tmp_path), "--L", "12", "--twists", "1"]) == 0
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["topological_charge"] == -6.0
-    assert (tmp_path / "skyrmion_fields.png").stat().st_size > 10_000

@@ -81,6 +81,8 @@ class AnalysisConfig:
         Upper bound on the number of movie frames (saved frames are strided to fit).
     movie_fps : int
         Frames per second of the movie.
+    figure_formats : tuple of str
+        File formats of every figure (matplotlib names; PDF is the slow one).
     """
 
     times: tuple[float, ...] | None = None
@@ -90,6 +92,7 @@ class AnalysisConfig:
     movie: bool = False
     movie_max_frames: int = 200
     movie_fps: int = 10
+    figure_formats: tuple[str, ...] = ("png", "pdf")
 
     def __post_init__(self) -> None:
         if self.times is not None:
@@ -101,6 +104,13 @@ class AnalysisConfig:
         check_int("snapshot_run", self.snapshot_run, minimum=0)
         check_int("movie_max_frames", self.movie_max_frames, minimum=1)
         check_int("movie_fps", self.movie_fps, minimum=1)
+        formats = tuple(self.figure_formats)
+        if not formats or any(f not in ("png", "pdf", "svg") for f in formats):
+            raise ValueError(
+                f"figure_formats must be a non-empty subset of ('png', 'pdf', 'svg'), got "
+                f"{self.figure_formats!r}"
+            )
+        object.__setattr__(self, "figure_formats", formats)
 
 
 #: Axis label of the Bragg-peak intensity (paper Fig. 8), with its normalisation.
@@ -526,7 +536,7 @@ def _draw_report(
     panels = [(summary.structure_factor.mean[k], f"t = {times[k]:g} $t_0$") for k in picks]
     fig = plot_structure_factor_row(panels, log=config.log_structure_factor)
     fig.suptitle(f"spin structure factor, mean of {label}, L = {summary.L}")
-    written += save_figure(fig, out / "structure_factor_panels")
+    written += save_figure(fig, out / "structure_factor_panels", config.figure_formats)
     arr = {k: np.asarray(v) for k, v in series.items()}
     if "peak_intensity_mean" in arr:
         ax = plot_time_series(
@@ -541,7 +551,7 @@ def _draw_report(
             title=f"Bragg-peak intensity ({label}"
             + (", band: standard error)" if num_runs > 1 else ")"),
         )
-        written += save_figure(ax.figure, out / "peak_intensity")
+        written += save_figure(ax.figure, out / "peak_intensity", config.figure_formats)
     else:
         logger.warning("L = %d is not a multiple of 12: no +-Q_eta peak intensity", summary.L)
     fig = _plot_topology(
@@ -550,7 +560,7 @@ def _draw_report(
         (arr["num_negative_objects_mean"], arr["num_negative_objects_error"]),
         (arr["num_positive_objects_mean"], arr["num_positive_objects_error"]),
     )
-    written += save_figure(fig, out / "topology")
+    written += save_figure(fig, out / "topology", config.figure_formats)
     if "energy_per_site_mean" in arr:
         ax = plot_time_series(
             times,
@@ -558,7 +568,7 @@ def _draw_report(
             ylabel=r"energy per site $E/N$ ($t_1$)",
             title="total energy (electrons + Zeeman)",
         )
-        written += save_figure(ax.figure, out / "energy")
+        written += save_figure(ax.figure, out / "energy", config.figure_formats)
     run = summary.kept_run
     num_rows = -(-len(picks) // 3)  # at most three pictures per row
     num_cols = -(-len(picks) // num_rows)
@@ -578,7 +588,7 @@ def _draw_report(
             title=f"t = {times[k]:g} $t_0$, Q = {run.topological_charge[k]:+.2f}",
         )
     fig.suptitle(f"run {config.snapshot_run}: colour $S_z$, arrows in-plane spin $(S_x, S_y)$")
-    written += save_figure(fig, out / "snapshots")
+    written += save_figure(fig, out / "snapshots", config.figure_formats)
     if config.movie:
         written.append(_write_movie(run, out / "movie.gif", config))
     return written

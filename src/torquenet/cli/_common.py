@@ -42,7 +42,9 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kT", type=float, default=None, help="electron temperature")
     parser.add_argument("--device", default=None, help="cpu | cuda | auto (of the chosen solver)")
     parser.add_argument(
-        "--model", default=None, help="model file from `torquenet train` (with --solver cnn)"
+        "--model",
+        default=None,
+        help="model file from `torquenet train` (with --solver cnn; default: the shipped model)",
     )
     kpm = parser.add_argument_group("KPM solver (--solver kpm; see KPMParams)")
     kpm.add_argument("--num-moments", type=int, default=None, help="Chebyshev moments M")

@@ -6,11 +6,15 @@ import argparse
 import logging
 from pathlib import Path
 
-from tqdm import tqdm
-
 from torquenet.cli._common import add_solver_arguments, solver_config_from_args
 from torquenet.config import save_config
-from torquenet.data import INIT_KINDS, SimulationConfig, simulate, work_directory
+from torquenet.data import (
+    INIT_KINDS,
+    SimulationConfig,
+    StepProgressBar,
+    simulate,
+    work_directory,
+)
 from torquenet.dynamics import LLGParams
 
 logger = logging.getLogger(__name__)
@@ -87,30 +91,11 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     )
 
 
-class _ProgressBar:
-    """tqdm bar (steps/s, time left) created at the first report, so a resumed run starts at n."""
-
-    def __init__(self) -> None:
-        self.bar: tqdm | None = None
-
-    def __call__(self, completed_steps: int, num_steps: int) -> None:
-        if self.bar is None:
-            self.bar = tqdm(
-                total=num_steps, initial=completed_steps, unit="step", desc="LLG", smoothing=0.1
-            )
-        else:
-            self.bar.update(completed_steps - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    bar = _ProgressBar()
+    bar = StepProgressBar()
     try:
         simulate(config, out, progress=bar, overwrite=args.overwrite)
     except KeyboardInterrupt:

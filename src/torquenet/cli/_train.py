@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help="cpu | cuda | auto")
     p.add_argument("--seed", type=int, default=None, help="override the config's seed")
     p.add_argument(
+        "--initial-model",
+        default=None,
+        help="start from this model file (same architecture, or a narrower equivariant "
+        "network that is widened without changing its output)",
+    )
+    p.add_argument(
         "--no-resume", action="store_true", help="refuse to continue an existing run in --out"
     )
     p.set_defaults(func=run)
@@ -40,7 +46,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(resolve_config_path(args.config, "train"), TrainConfig)
     overrides = {
         k: v
-        for k, v in (("epochs", args.epochs), ("device", args.device), ("seed", args.seed))
+        for k, v in (
+            ("epochs", args.epochs),
+            ("device", args.device),
+            ("seed", args.seed),
+            ("initial_model", args.initial_model),
+        )
         if v is not None
     }
     config = replace(config, **overrides)

@@ -4,6 +4,7 @@ from torquenet.data.schema import SCHEMA_VERSION, TRAJECTORY_DATASETS, DatasetSp
 from torquenet.data.simulate import (
     INIT_KINDS,
     SimulationConfig,
+    StepProgressBar,
     frame_steps,
     initial_spins,
     simulate,
@@ -25,6 +26,7 @@ __all__ = [
     "Checkpoint",
     "DatasetSpec",
     "SimulationConfig",
+    "StepProgressBar",
     "Trajectory",
     "frame_steps",
     "initial_spins",

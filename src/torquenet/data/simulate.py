@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+from tqdm.auto import tqdm
 
 from torquenet._typing import FieldResult, FieldSolver
 from torquenet._validation import check_int, check_spins
@@ -61,6 +62,33 @@ class ProgressCallback(Protocol):
     """Called as progress(completed_steps, num_steps) at start/resume and after every step."""
 
     def __call__(self, completed_steps: int, num_steps: int) -> None: ...
+
+
+class StepProgressBar:
+    """A :class:`ProgressCallback` drawing a tqdm bar (steps/s, time left).
+
+    The bar is created at the first report, so a resumed run starts at its completed step.
+    """
+
+    def __init__(self, description: str = "LLG") -> None:
+        self.description = description
+        self.bar: tqdm | None = None
+
+    def __call__(self, completed_steps: int, num_steps: int) -> None:
+        if self.bar is None:
+            self.bar = tqdm(
+                total=num_steps,
+                initial=completed_steps,
+                unit="step",
+                desc=self.description,
+                smoothing=0.1,
+            )
+        else:
+            self.bar.update(completed_steps - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,12 @@ from tqdm.auto import tqdm
 from torquenet._device import resolve_device
 from torquenet._validation import check_float, check_int
 from torquenet.config import save_config, to_mapping
-from torquenet.ml._architectures import AnyModelConfig, TorqueModel, build_model
+from torquenet.ml._architectures import (
+    AnyModelConfig,
+    TorqueModel,
+    build_model,
+    initialize_from_file,
+)
 from torquenet.ml._checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from torquenet.ml._datasets import (
     MAX_START_TYPES,
@@ -88,6 +93,11 @@ class TrainConfig:
         "auto", "cpu", "cuda" or "cuda:N"; under torchrun each process uses cuda:LOCAL_RANK.
     num_workers : int
         DataLoader worker processes (0 loads in the training process).
+    initial_model : str
+        Model file to start from instead of random weights ("" = random): same architecture,
+        or a narrower equivariant network of the same depth, widened without changing its
+        output (:func:`~torquenet.ml._equivariant.widen_equivariant`).  Its physics must
+        match the dataset's.
     """
 
     model: AnyModelConfig = field(default_factory=ModelConfig)
@@ -103,6 +113,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     num_workers: int = 0
+    initial_model: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, (ModelConfig, EquivariantModelConfig)):
@@ -124,6 +135,8 @@ class TrainConfig:
             raise TypeError(f"augment must be a bool, got {self.augment!r}")
         check_int("seed", self.seed, minimum=0)
         check_int("num_workers", self.num_workers, minimum=0)
+        if not isinstance(self.initial_model, str):
+            raise TypeError(f"initial_model must be a path string, got {self.initial_model!r}")
         resolve_device(self.device)
 
 
@@ -222,6 +235,8 @@ def train(
     ).to(device)
     optimizer, scheduler = _build_optimizer(config, model)
     state = _restore_or_start(out_dir, resume, identity, model, optimizer, scheduler, context)
+    if config.initial_model and state.epochs_completed == 0:
+        initialize_from_file(model, config.initial_model, params)
     run = _Run(config, context, device, model, optimizer, scheduler, show_progress)
     train_loader, sampler, augmented = run.train_loader(train_dataset)
     val_loader = run.val_loader(val_dataset)

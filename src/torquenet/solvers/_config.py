@@ -19,8 +19,9 @@ class LearnedModelParams:
     Parameters
     ----------
     model_file : str
-        Path of the model file; loading refuses a model trained for other electronic parameters
-        than ``SolverConfig.model``.
+        Path of the model file; "" means the model shipped with torquenet
+        (:func:`torquenet.pretrained.default_model_path`).  Loading refuses a model trained for
+        other electronic parameters than ``SolverConfig.model``.
     device : str
         "cpu", "cuda", "cuda:N" or "auto".
     """
@@ -56,8 +57,6 @@ class SolverConfig:
     def __post_init__(self) -> None:
         if self.kind not in SOLVER_KINDS:
             raise ValueError(f"solver kind must be one of {SOLVER_KINDS}, got {self.kind!r}")
-        if self.kind == "cnn" and not self.cnn.model_file:
-            raise ValueError("solver kind 'cnn' needs a model file (cnn.model_file / --model)")
 
 
 def build_solver(config: SolverConfig) -> FieldSolver:
@@ -70,8 +69,10 @@ def build_solver(config: SolverConfig) -> FieldSolver:
         # The one place a lower layer reaches the ml package, lazily and only on request, so
         # that data generation and dynamics build learned solvers from configs like any other.
         from torquenet.ml import CNNSolver
+        from torquenet.pretrained import default_model_path
 
-        return CNNSolver.from_file(config.cnn.model_file, config.model, device=config.cnn.device)
+        path = config.cnn.model_file or default_model_path()
+        return CNNSolver.from_file(path, config.model, device=config.cnn.device)
     raise AssertionError(f"unhandled solver kind {config.kind!r}")  # guarded in __post_init__
 
 

@@ -1,0 +1,35 @@
+"""The trained torque model shipped with torquenet, and its model card.
+
+``default_model_path()`` is the model file used by ``torquenet demo`` and by
+``--solver cnn`` when no ``--model`` is given; ``MODEL_CARD.md`` next to it states the data
+recipe, physics, architecture, training cost, measured accuracy and known limits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: File name of the shipped model (inside this package directory).
+DEFAULT_MODEL_NAME = "torque_equivariant.pt"
+
+
+def default_model_path() -> Path:
+    """Path of the shipped model file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the installation lacks it (e.g. a source tree without package data).
+    """
+    path = Path(__file__).with_name(DEFAULT_MODEL_NAME)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the shipped model {str(path)!r} is missing from this installation; reinstall "
+            "torquenet or pass a model file explicitly"
+        )
+    return path
+
+
+def model_card() -> str:
+    """The text of the shipped model's card (MODEL_CARD.md)."""
+    return Path(__file__).with_name("MODEL_CARD.md").read_text()
