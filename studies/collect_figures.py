@@ -36,7 +36,7 @@ def main() -> None:
         image = Image.open(path)
         if image.width > 1200:
             image = image.resize((1200, round(image.height * 1200 / image.width)), Image.LANCZOS)
-        image.convert("RGB").save(out / name, optimize=True)
+        image.convert("RGB").quantize(256).save(out / name, optimize=True)
         print(f"{source} -> docs/figures/{name} ({(out / name).stat().st_size // 1024} kB)")
 
 

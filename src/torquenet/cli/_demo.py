@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="restore a perturbed skyrmion lattice on 96 x 96 with the shipped model",
         description="LLG with the shipped CNN torque model from a perturbed skyrmion-lattice "
-        "ansatz (paper Fig. 7) and, with --stability-steps, the long-time stability run (Fig. 8). "
+        "ansatz (paper Fig. 7), then the long-time stability run (Fig. 8). "
         "Writes trajectories, snapshots, S(q), peak intensity and topological charge vs time, "
         "summary.txt/json. Re-running resumes.",
     )
@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--stability-steps",
         type=int,
         default=DemoConfig.stability_steps,
-        help="steps of the long-time stability stage after the restoration (0: skip; 5000 = "
-        "5x the training trajectories)",
+        help="steps of the long-time stability stage after the restoration (0: skip; the "
+        "default makes the whole run 5x the training trajectories' duration)",
     )
     p.add_argument("--save-every", type=int, default=DemoConfig.save_every, help="frame interval")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="seed of the perturbation")
