@@ -66,7 +66,8 @@ def test_demo_runs_resumes_and_reports(tmp_path):
 
 def test_demo_cli(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--L", "12", "--steps", "2", "--save-every", "1"]) == 0
+    args = ["--L", "12", "--steps", "2", "--stability-steps", "2", "--save-every", "1"]
+    assert main(["demo", "--out", str(out), *args]) == 0
     printed = capsys.readouterr().out
     assert "skyrmions / antiskyrmions" in printed
     assert "skyrmion_lattice_at_end" in printed
