@@ -34,31 +34,35 @@ from torquenet.textures import SkyrmionLatticeAnsatz, nesting_wavevectors, skyrm
 L = 12
 
 
+def energy_and_field(solver: EDSolver, spins: np.ndarray) -> tuple[float, np.ndarray]:
+    """E/N and the effective field H + H_ext (= -N dE/dS) of unit spins, one diagonalisation."""
+    result = solver.compute(spins)
+    external = solver.params.external_field_vector
+    energy = (float(result.grand_potential) - float(np.sum(spins @ external))) / (L * L)
+    return energy, result.fields + external
+
+
 def energy_and_gradient(solver: EDSolver, v: np.ndarray) -> tuple[float, np.ndarray]:
     """E/N and its gradient with respect to the free vectors v (S = v / |v|)."""
     v = v.reshape(L, L, 3)
     norm = np.linalg.norm(v, axis=-1, keepdims=True)
     spins = v / norm
-    result = solver.compute(spins)
-    external = solver.params.external_field_vector
-    n = L * L
-    energy = (float(result.grand_potential) - float(np.sum(spins @ external))) / n
-    grad_s = -(result.fields + external) / n
+    energy, field = energy_and_field(solver, spins)
+    grad_s = -field / (L * L)
     grad_v = (grad_s - np.sum(grad_s * spins, axis=-1, keepdims=True) * spins) / norm
     return energy, grad_v.ravel()
 
 
 def describe(solver: EDSolver, spins: np.ndarray) -> dict:
-    energy, _ = energy_and_gradient(solver, spins)
-    fields = solver.compute(spins).fields + solver.params.external_field_vector
-    torque = np.linalg.norm(np.cross(spins, fields), axis=-1).max()
+    energy, field = energy_and_field(solver, spins)
+    torque = np.linalg.norm(np.cross(spins, field), axis=-1).max()
     sq = structure_factor(spins)
     return {
         "E": energy,
         "max_torque": float(torque),
         "Q": float(topological_charge(spins)),
         "counts": count_skyrmions(spins),
-        "bragg": float(6 * peak_intensity(sq / sq.sum())),
+        "bragg": float(6 * peak_intensity(sq)),
         "m_z": float(spins[..., 2].mean()),
     }
 

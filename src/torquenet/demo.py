@@ -29,6 +29,7 @@ from torquenet.analysis import (
     AnalysisConfig,
     analyze_trajectories,
     count_skyrmions,
+    peak_intensity,
     plot_texture,
     pyplot,
     save_figure,
@@ -125,8 +126,7 @@ def skyrmion_lattice_order(spins: NDArray[np.float64]) -> dict[str, Any]:
         objects of one sign and none of the other).
     """
     L = spins.shape[-2]
-    sq = structure_factor(spins)
-    sq = sq / sq.sum()
+    sq = structure_factor(spins)  # sum_q S(q) = 1 for unit spins (Parseval)
     peaks = {tuple(int(i) for i in p) for p in skyrmion_peak_indices(L)}
     ranked = sq.copy()
     ranked[0, 0] = -np.inf
@@ -141,7 +141,7 @@ def skyrmion_lattice_order(spins: NDArray[np.float64]) -> dict[str, Any]:
         "topological_charge": float(np.round(topological_charge(spins), 6)),
         "skyrmions": negative,
         "antiskyrmions": positive,
-        "bragg_weight": float(sum(sq[p] for p in peaks)),
+        "bragg_weight": float(6 * peak_intensity(sq)),
         "bragg_peaks_dominate": bool(dominate),
         "is_skyrmion_lattice": bool(dominate and one_sign),
     }
@@ -166,10 +166,12 @@ def _run_stage(
         analyze_trajectories(
             [path], out / name, AnalysisConfig(times=times, figure_formats=("png",))
         )
-        _plot_zoom(read_trajectory(path), out / name / "zoom.png")
+        run = read_trajectory(path)
+        _plot_zoom(run, out / name / "zoom.png")
         timing.write_text(json.dumps({"wall_seconds": seconds}) + "\n")
+    else:
+        run = read_trajectory(path)
     seconds = json.loads(timing.read_text())["wall_seconds"]
-    run = read_trajectory(path)
     return {
         "trajectory": str(path),
         "steps": config.num_steps,
