@@ -30,9 +30,9 @@ def _spins(rng, count=2, L=6):
     return torch.tensor(np.moveaxis(x, -1, -3), dtype=torch.float64)
 
 
-def _trained_narrow() -> EquivariantTorqueCNN:
+def _trained_narrow(config=NARROW) -> EquivariantTorqueCNN:
     """A narrow network with every weight (biases included) non-zero and random."""
-    model = EquivariantTorqueCNN(NARROW, torque_scale=0.37).double()
+    model = EquivariantTorqueCNN(config, torque_scale=0.37).double()
     gen = torch.Generator().manual_seed(11)
     with torch.no_grad():
         for p in model.parameters():
@@ -40,10 +40,13 @@ def _trained_narrow() -> EquivariantTorqueCNN:
     return model
 
 
-def test_widening_preserves_the_function_and_symmetry(rng):
-    narrow = _trained_narrow()
-    wide = EquivariantTorqueCNN(WIDE, generator=torch.Generator().manual_seed(2)).double()
-    widen_equivariant(wide, narrow.state_dict(), NARROW)
+@pytest.mark.parametrize("bond_basis_degree", [0, 2], ids=["linear-lift", "bond-basis"])
+def test_widening_preserves_the_function_and_symmetry(rng, bond_basis_degree):
+    narrow_config = dataclasses.replace(NARROW, bond_basis_degree=bond_basis_degree)
+    wide_config = dataclasses.replace(WIDE, bond_basis_degree=bond_basis_degree)
+    narrow = _trained_narrow(narrow_config)
+    wide = EquivariantTorqueCNN(wide_config, generator=torch.Generator().manual_seed(2)).double()
+    widen_equivariant(wide, narrow.state_dict(), narrow_config)
     x = _spins(rng)
     with torch.no_grad():
         expected, got = narrow(x), wide(x)
@@ -72,7 +75,8 @@ def test_widened_network_learns_through_the_new_channels(rng):
 @pytest.mark.parametrize(
     ("config", "match"),
     [
-        (EquivariantModelConfig(7, 6, num_blocks=3, radius=1), "same depth and radius"),
+        (EquivariantModelConfig(7, 6, num_blocks=3, radius=1), "same depth, radius and bond"),
+        (EquivariantModelConfig(7, 6, 2, radius=1, bond_basis_degree=2), "bond_basis_degree"),
         (EquivariantModelConfig(3, 6, num_blocks=2, radius=1), "widening only adds channels"),
     ],
 )
