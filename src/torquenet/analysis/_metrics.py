@@ -5,24 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 from torquenet.lattice import TriangularLattice
+from torquenet.ml._metrics import signed_relative_magnitude_errors, torque_angles_degrees
 
 PERCENTILES = (50, 90, 99)
 
 
+def _channels_last(metric, predicted: NDArray, true: NDArray) -> NDArray[np.float64]:
+    """Apply a torch metric of :mod:`torquenet.ml._metrics` to channels-last float64 arrays."""
+    p, t = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (predicted, true))
+    return metric(p, t, dim=-1).numpy()
+
+
 def angle_error_degrees(predicted: NDArray, true: NDArray) -> NDArray[np.float64]:
     """Angle between predicted and true torque vectors per site, degrees, shape (...)."""
-    dot = np.sum(predicted * true, axis=-1)
-    cross = np.linalg.norm(np.cross(predicted, true), axis=-1)
-    return np.degrees(np.arctan2(cross, dot))
+    return _channels_last(torque_angles_degrees, predicted, true)
 
 
 def relative_magnitude_error(predicted: NDArray, true: NDArray) -> NDArray[np.float64]:
     """(|T_pred| - |T_true|) / |T_true| per site, shape (...)."""
-    true_norm = np.linalg.norm(true, axis=-1)
-    return (np.linalg.norm(predicted, axis=-1) - true_norm) / true_norm
+    return _channels_last(signed_relative_magnitude_errors, predicted, true)
 
 
 def relative_l1_loss(predicted: NDArray, true: NDArray) -> float:

@@ -13,21 +13,31 @@ from torquenet._validation import check_int
 from torquenet.ml._loss import relative_l1_per_site
 
 
-def torque_angles_degrees(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Angle between predicted and true torque on every site, degrees, shape (batch, L, L).
+def torque_angles_degrees(
+    predicted: torch.Tensor, target: torch.Tensor, dim: int = 1
+) -> torch.Tensor:
+    """Angle between predicted and true torque on every site, degrees.
 
     Uses atan2(|a x b|, a.b), accurate at small angles where arccos of the cosine is not.
-    Channels on dim 1 for both inputs, shape (batch, 3, L, L).
+    ``dim`` holds the vector components (1: channels-first (batch, 3, L, L) -> (batch, L, L);
+    -1: channels-last arrays of any leading shape).
     """
-    cross = torch.linalg.cross(predicted, target, dim=1).norm(dim=1)
-    dot = (predicted * target).sum(dim=1)
+    cross = torch.linalg.cross(predicted, target, dim=dim).norm(dim=dim)
+    dot = (predicted * target).sum(dim=dim)
     return torch.rad2deg(torch.atan2(cross, dot))
+
+
+def signed_relative_magnitude_errors(
+    predicted: torch.Tensor, target: torch.Tensor, dim: int = 1
+) -> torch.Tensor:
+    """(|T_pred| - |T_true|) / |T_true| on every site (components along ``dim``)."""
+    true_norm = target.norm(dim=dim)
+    return (predicted.norm(dim=dim) - true_norm) / true_norm
 
 
 def relative_magnitude_errors(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """| |T_pred| - |T_true| | / |T_true| on every site, shape (batch, L, L)."""
-    true_norm = target.norm(dim=1)
-    return (predicted.norm(dim=1) - true_norm).abs() / true_norm
+    return signed_relative_magnitude_errors(predicted, target).abs()
 
 
 @dataclass(frozen=True)

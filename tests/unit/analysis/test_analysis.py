@@ -5,6 +5,7 @@ from numpy.testing import assert_allclose
 
 from tests.helpers import random_rotation
 from torquenet.analysis import (
+    angle_error_degrees,
     brillouin_zone_corners,
     effective_receptive_field,
     equivariance_errors,
@@ -12,10 +13,12 @@ from torquenet.analysis import (
     plot_receptive_field,
     plot_structure_factor,
     receptive_field_radius,
+    relative_magnitude_error,
     save_figure,
     torque_metrics,
 )
 from torquenet.lattice import TriangularLattice
+from torquenet.ml import torque_angles_degrees
 from torquenet.observables import structure_factor
 from torquenet.textures import random_spins, skyrmion_lattice, spiral
 
@@ -77,6 +80,17 @@ def test_metrics_zero_for_perfect_prediction_and_known_angle(rng):
     m = torque_metrics(planar @ rot.T, planar)
     assert_allclose(m["angle_deg_p50"], 90.0, rtol=0, atol=1e-9)
     assert_allclose(m["abs_rel_magnitude_error_p99"], 0.0, rtol=0, atol=1e-12)
+    # magnitude errors carry their sign; channels-last numpy agrees with the training metrics
+    assert_allclose(relative_magnitude_error(0.5 * t, t), -0.5, rtol=0, atol=1e-12)
+    channels_first = torch.tensor(np.moveaxis(planar @ rot.T, -1, 1)), torch.tensor(
+        np.moveaxis(planar, -1, 1)
+    )
+    assert_allclose(
+        torque_angles_degrees(*channels_first).numpy(),
+        angle_error_degrees(planar @ rot.T, planar),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 def _exchange_torque(spins):
