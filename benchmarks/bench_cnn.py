@@ -29,9 +29,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import markdown_table  # noqa: E402
-
 from dataclasses import replace  # noqa: E402
+
+from _timing import markdown_table  # noqa: E402
 
 from torquenet.config import load_config  # noqa: E402
 from torquenet.data.builtin_configs import resolve_config_path  # noqa: E402
@@ -163,9 +163,7 @@ def main() -> None:
     candidates = [
         replace(default, vector_channels=c, scalar_channels=c) for c in CANDIDATE_CHANNELS
     ] + [ModelConfig(widths=widths) for widths in CANDIDATE_WIDTHS]
-    cases += [
-        (f"candidate {describe(c)} L={Lc}", c, Lc, CANDIDATE_BATCH) for c in candidates
-    ]
+    cases += [(f"candidate {describe(c)} L={Lc}", c, Lc, CANDIDATE_BATCH) for c in candidates]
     best = measure_all(cases, args.repeats, args.rounds)
 
     rows, candidate_rows = [], []

@@ -163,13 +163,17 @@ def test_bond_basis_matches_a_direct_sum_over_each_shell(rng):
             assert_allclose(vectors[s * (degree + 1) + n, :, i, j], expected, atol=1e-12)
             if n:
                 expected_invariant = np.mean([legendre[n](c) for c in cosines])
-                assert_allclose(invariants[s * degree + n - 1, i, j], expected_invariant, atol=1e-12)
+                assert_allclose(
+                    invariants[s * degree + n - 1, i, j], expected_invariant, atol=1e-12
+                )
 
 
 def test_bond_basis_of_a_ferromagnet_is_the_spin_itself():
     spins = np.zeros((6, 6, 3))
     spins[..., 2] = 1.0
-    vectors, invariants = BondBasis(radius=1, degree=2)(torch.tensor(np.moveaxis(spins, -1, 0)[None]))
+    vectors, invariants = BondBasis(radius=1, degree=2)(
+        torch.tensor(np.moveaxis(spins, -1, 0)[None])
+    )
     assert_allclose(vectors[0, :, 2].numpy(), 1.0)  # P_n(1) = 1: every vector is S = z
     assert_allclose(vectors[0, :, :2].numpy(), 0.0)
     assert_allclose(invariants.numpy(), 1.0)

@@ -6,12 +6,7 @@ from torquenet.analysis._ensembles import (
     ensemble_structure_factor,
     plot_time_series,
 )
-from torquenet.analysis._evaluation import (
-    EvaluationConfig,
-    ReceptiveFieldConfig,
-    evaluate_model,
-    receptive_field_report,
-)
+from torquenet.analysis._evaluation import EvaluationConfig, evaluate_model
 from torquenet.analysis._figures import pyplot, save_figure
 from torquenet.analysis._metrics import (
     angle_error_degrees,
@@ -31,6 +26,10 @@ from torquenet.analysis._receptive_field import (
     effective_receptive_field,
     plot_receptive_field,
     receptive_field_radius,
+)
+from torquenet.analysis._receptive_field_report import (
+    ReceptiveFieldConfig,
+    receptive_field_report,
 )
 from torquenet.analysis._snapshots import plot_texture
 from torquenet.analysis._trajectory_report import (

@@ -340,15 +340,18 @@ def widen_equivariant(
     Raises
     ------
     ValueError
-        If the depth, kernel radius or bond basis differ, or the trained network is wider than ``model``.
+        If the depth, kernel radius or bond basis differ, or the trained network is wider
+        than ``model``.
     """
     new = model.config
     same = ("num_blocks", "radius", "bond_basis_degree")
     if any(getattr(new, k) != getattr(trained_config, k) for k in same):
         raise ValueError(
             "can only widen an equivariant model of the same depth, radius and bond basis: "
-            + ", ".join(f"{k} trained {getattr(trained_config, k)} vs requested "
-                        f"{getattr(new, k)}" for k in same)
+            + ", ".join(
+                f"{k} trained {getattr(trained_config, k)} vs requested {getattr(new, k)}"
+                for k in same
+            )
         )
     cv, cs = trained_config.vector_channels, trained_config.scalar_channels
     if cv > new.vector_channels or cs > new.scalar_channels:

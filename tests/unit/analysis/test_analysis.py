@@ -82,8 +82,9 @@ def test_metrics_zero_for_perfect_prediction_and_known_angle(rng):
     assert_allclose(m["abs_rel_magnitude_error_p99"], 0.0, rtol=0, atol=1e-12)
     # magnitude errors carry their sign; channels-last numpy agrees with the training metrics
     assert_allclose(relative_magnitude_error(0.5 * t, t), -0.5, rtol=0, atol=1e-12)
-    channels_first = torch.tensor(np.moveaxis(planar @ rot.T, -1, 1)), torch.tensor(
-        np.moveaxis(planar, -1, 1)
+    channels_first = (
+        torch.tensor(np.moveaxis(planar @ rot.T, -1, 1)),
+        torch.tensor(np.moveaxis(planar, -1, 1)),
     )
     assert_allclose(
         torque_angles_degrees(*channels_first).numpy(),
