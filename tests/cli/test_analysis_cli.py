@@ -200,6 +200,9 @@ def test_compare_ensemble_with_itself_has_zero_difference_and_passes(runs, tmp_p
     assert result["summary"]["max_abs_relative_difference"] == 0.0
     assert result["summary"]["tolerance"] == 0.1
     assert np.all(np.asarray(result["series"]["structure_factor_l1_distance"]) == 0.0)
+    # the same starts on both sides: the paired difference is reported, and is exactly zero
+    assert result["summary"]["paired"]["max_abs_relative_difference"] == 0.0
+    assert result["summary"]["paired"]["standard_error_at_max"] == 0.0
 
 
 def test_compare_different_ensembles_fails_a_tight_tolerance(runs, tmp_path, capsys):
@@ -222,6 +225,7 @@ def test_compare_different_ensembles_fails_a_tight_tolerance(runs, tmp_path, cap
         np.abs(expected).max(), rel=0, abs=ATOL_EXACT
     )
     assert result["summary"]["max_abs_relative_difference"] > 0.01
+    assert result["summary"]["paired"] is None  # different starts: no paired difference
     assert '"passed": false' in capsys.readouterr().out
 
 

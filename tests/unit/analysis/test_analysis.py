@@ -141,3 +141,27 @@ def test_ensemble_structure_factor_averages_runs_and_gives_standard_errors():
         ensemble_structure_factor([spiral_run, ferro_run[:2]], times=np.arange(3.0))
     ax = plot_time_series(ens.times, {"S(Q)": (mean, err)}, ylabel="S(Q)")
     assert ax.get_xlabel().startswith("time")
+
+
+def test_paired_relative_difference_by_hand_and_sharper_than_unpaired(rng):
+    from torquenet.analysis._comparison import paired_relative_difference, relative_difference
+
+    # two runs: d = (0.5, 0.1), D = 0.3, E = 2, delta = 0.15; variances of the means
+    # var D = 0.04, var E = 1, cov = -0.2 -> sigma^2 = (0.04 + 0.06 + 0.0225) / 4
+    exact, model = np.array([[1.0], [3.0]]), np.array([[1.5], [3.1]])
+    delta, sigma = paired_relative_difference(model, exact)
+    assert_allclose(delta, [0.15], rtol=0, atol=1e-14)
+    assert_allclose(sigma, [0.175], rtol=0, atol=1e-14)
+    # runs that scatter a lot between starts but little between model and exact (same start):
+    # the paired error bar is far below the unpaired one, and both see the same mean shift
+    exact = rng.lognormal(0.0, 0.5, size=(10, 5))
+    model = exact * (1.02 + 0.002 * rng.standard_normal(exact.shape))
+    paired, paired_err = paired_relative_difference(model, exact)
+
+    def mean_err(x):
+        return x.mean(0), x.std(0, ddof=1) / np.sqrt(len(x))
+
+    unpaired, unpaired_err = relative_difference(*mean_err(model), *mean_err(exact))
+    assert_allclose(paired, unpaired, rtol=1e-12)
+    assert np.all(paired_err < 0.05 * unpaired_err)
+    assert np.all(np.abs(paired - 0.02) < 3 * paired_err + 1e-3)
