@@ -11,17 +11,17 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = {
-    "runs/eval_shipped/parity.png": "fig3_parity.png",
-    "runs/eval_shipped/magnitude_angle.png": "fig4_magnitude_angle.png",
-    "runs/compare_quench/structure_factor_comparison.png": "fig5_structure_factor.png",
-    "runs/compare_quench/peak_comparison.png": "fig5_peak_intensity.png",
-    "runs/analyze_quench_model/snapshots.png": "fig6_quench_snapshots.png",
-    "runs/demo96_long/restoration/zoom.png": "fig7_restoration_zoom.png",
-    "runs/demo96_long/restoration/structure_factor_panels.png": "fig7_restoration_sq.png",
-    "runs/demo96_long/stability/peak_intensity.png": "fig8_stability_peak.png",
-    "runs/demo96_long/stability/topology.png": "fig8_stability_topology.png",
-    "runs/eval_shipped/equivariance.png": "fig9_equivariance.png",
-    "runs/erf_random/receptive_field.png": "fig10_receptive_field.png",
+    "runs/eval_new/parity.png": "fig3_parity.png",
+    "runs/eval_new/magnitude_angle.png": "fig4_magnitude_angle.png",
+    "runs/compare_quench_new/structure_factor_comparison.png": "fig5_structure_factor.png",
+    "runs/compare_quench_new/peak_comparison.png": "fig5_peak_intensity.png",
+    "runs/analyze_quench_model_new/snapshots.png": "fig6_quench_snapshots.png",
+    "runs/demo_new/restoration/zoom.png": "fig7_restoration_zoom.png",
+    "runs/demo_new/restoration/structure_factor_panels.png": "fig7_restoration_sq.png",
+    "runs/demo_new/stability/peak_intensity.png": "fig8_stability_peak.png",
+    "runs/demo_new/stability/topology.png": "fig8_stability_topology.png",
+    "runs/eval_new/equivariance.png": "fig9_equivariance.png",
+    "runs/erf_random_new/receptive_field.png": "fig10_receptive_field.png",
 }
 
 
