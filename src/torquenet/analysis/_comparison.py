@@ -104,6 +104,7 @@ def relative_difference(
 #: Two ensembles count as paired when every run's t = 0 peak intensity agrees to this relative
 #: tolerance (same seeds give bit-identical starts; different random starts differ at ~1e-2).
 PAIRING_RTOL = 1e-9
+PAIRING_DESCRIPTION = f"every run's t = 0 peak intensity equal to rtol {PAIRING_RTOL:g}"
 
 
 def is_paired(model_runs: NDArray[np.float64], exact_runs: NDArray[np.float64]) -> bool:
@@ -212,11 +213,11 @@ def compare_ensembles(
     exact_peak, exact_err = exact.peak_mean_and_error()
     model_peak, model_err = model.peak_mean_and_error()
     delta, delta_err = relative_difference(model_peak, model_err, exact_peak, exact_err)
-    paired = is_paired(model.peak_per_run, exact.peak_per_run)
-    if paired:
-        paired_delta, paired_err = paired_relative_difference(
-            model.peak_per_run, exact.peak_per_run
-        )
+    paired = (
+        paired_relative_difference(model.peak_per_run, exact.peak_per_run)
+        if is_paired(model.peak_per_run, exact.peak_per_run)
+        else None
+    )
     charges = {
         "exact": mean_and_error(exact_runs.topological_charge),
         "model": mean_and_error(model_runs.topological_charge),
@@ -224,10 +225,14 @@ def compare_ensembles(
     picks = frame_indices(times, config.times, config.num_panels)
     differences = {"(model - exact) / exact": (delta, delta_err)}
     if paired:
-        differences["paired (same starts)"] = (paired_delta, paired_err)
+        differences["paired (same starts)"] = paired
     written = _draw(times, exact, model, picks, differences, charges, config, out)
     summary = _summary(times, delta, delta_err, config.tolerance)
-    summary["paired"] = _paired_summary(times, paired_delta, paired_err) if paired else None
+    summary["paired"] = (
+        {**_difference_statistics(times, *paired), "pairing": PAIRING_DESCRIPTION}
+        if paired
+        else None
+    )
     result = {
         "exact_files": [str(p) for p in exact_paths],
         "model_files": [str(p) for p in model_paths],
@@ -245,8 +250,8 @@ def compare_ensembles(
             "peak_model_error": model_err.tolist(),
             "relative_difference": _finite_or_none(delta),
             "relative_difference_error": _finite_or_none(delta_err),
-            "paired_relative_difference": _finite_or_none(paired_delta) if paired else None,
-            "paired_relative_difference_error": _finite_or_none(paired_err) if paired else None,
+            "paired_relative_difference": _finite_or_none(paired[0]) if paired else None,
+            "paired_relative_difference_error": _finite_or_none(paired[1]) if paired else None,
             "structure_factor_l1_distance": np.abs(model.mean - exact.mean)
             .sum(axis=(-2, -1))
             .tolist(),
@@ -297,50 +302,36 @@ def _check_matching(exact: EnsembleSummary, model: EnsembleSummary) -> None:
         )
 
 
-def _summary(times, delta, delta_err, tolerance: float) -> dict[str, Any]:
+def _difference_statistics(times, delta, delta_err) -> dict[str, Any]:
+    """Largest |relative difference| (time, error bar), mean, and how often it lies within two
+    standard errors of zero; all None when no time has a defined difference."""
     finite = np.isfinite(delta)
     if not finite.any():
-        return {
-            "max_abs_relative_difference": None,
-            "time_of_max": None,
-            "standard_error_at_max": None,
-            "mean_abs_relative_difference": None,
-            "fraction_within_two_standard_errors": None,
-            "tolerance": tolerance,
-            "criterion": PASS_CRITERION,
-            "passed": False,
-        }
+        keys = ("max_abs_relative_difference", "time_of_max", "standard_error_at_max")
+        keys += ("mean_abs_relative_difference", "fraction_within_two_standard_errors")
+        return dict.fromkeys(keys)
     magnitude = np.where(finite, np.abs(delta), -np.inf)
     worst = int(np.argmax(magnitude))
-    within = np.abs(delta[finite]) <= 2 * delta_err[finite]
     return {
         "max_abs_relative_difference": float(magnitude[worst]),
         "time_of_max": float(times[worst]),
         "standard_error_at_max": float(delta_err[worst]),
         "mean_abs_relative_difference": float(np.mean(np.abs(delta[finite]))),
-        "fraction_within_two_standard_errors": float(np.mean(within)),
-        "tolerance": tolerance,
-        "criterion": PASS_CRITERION,
-        # every time must be defined (exact peak > 0) and within the tolerance
-        "passed": bool(finite.all() and magnitude[worst] <= tolerance),
-    }
-
-
-def _paired_summary(times, delta, delta_err) -> dict[str, Any]:
-    """Largest paired difference, its error and how often it is within two errors of 0."""
-    finite = np.isfinite(delta)
-    if not finite.any():
-        return {"max_abs_relative_difference": None, "time_of_max": None}
-    magnitude = np.where(finite, np.abs(delta), -np.inf)
-    worst = int(np.argmax(magnitude))
-    return {
-        "max_abs_relative_difference": float(magnitude[worst]),
-        "time_of_max": float(times[worst]),
-        "standard_error_at_max": float(delta_err[worst]),
         "fraction_within_two_standard_errors": float(
             np.mean(np.abs(delta[finite]) <= 2 * delta_err[finite])
         ),
-        "pairing": f"every run's t = 0 peak intensity equal to rtol {PAIRING_RTOL:g}",
+    }
+
+
+def _summary(times, delta, delta_err, tolerance: float) -> dict[str, Any]:
+    stats = _difference_statistics(times, delta, delta_err)
+    worst = stats["max_abs_relative_difference"]
+    return {
+        **stats,
+        "tolerance": tolerance,
+        "criterion": PASS_CRITERION,
+        # every time must be defined (exact peak > 0) and within the tolerance
+        "passed": bool(np.isfinite(delta).all() and worst is not None and worst <= tolerance),
     }
 
 

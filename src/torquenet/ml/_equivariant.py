@@ -303,20 +303,20 @@ class EquivariantTorqueCNN(nn.Module):
                 else:  # 1 x 1 convolutions
                     bound = 1.0 / param[0].numel() ** 0.5
                     param.uniform_(-bound, bound, generator=generator)
-                leaf = name.rsplit(".", 2)[-2] if name.startswith("blocks.") else name.split(".")[0]
-                if not name.endswith("bias") and leaf in INIT_DAMPING:
-                    param.mul_(INIT_DAMPING[leaf])
+                module = name.split(".")[-2]  # "head", "vector_conv" of blocks.k, ...
+                if not name.endswith("bias") and module in INIT_DAMPING:
+                    param.mul_(INIT_DAMPING[module])
 
     def forward(self, spins: torch.Tensor) -> torch.Tensor:
         v = _vector_conv(self.lift, spins[:, None])  # (B, Cv, 3, L, L)
-        invariant_inputs = []
+        bond_invariants = []
         if self.config.bond_basis_degree:
-            bond_vectors, bond_invariants = self.bond_basis(spins)
+            bond_vectors, shell_invariants = self.bond_basis(spins)
             v = v + _vector_conv(self.bond_vectors, bond_vectors)
-            invariant_inputs.append(bond_invariants)
+            bond_invariants = [shell_invariants]
         along_spin = (v * spins[:, None]).sum(dim=2)
-        invariant_inputs = [along_spin, (v * v).sum(dim=2)] + invariant_inputs
-        scalars = F.relu(self.lift_invariants(torch.cat(invariant_inputs, 1)))
+        invariants = torch.cat([along_spin, (v * v).sum(dim=2), *bond_invariants], 1)
+        scalars = F.relu(self.lift_invariants(invariants))
         for block in self.blocks:
             v, scalars = block(v, scalars, spins)
         out = _vector_conv(self.head, v)[:, 0]  # (B, 3, L, L)
