@@ -49,6 +49,63 @@ def test_train_cli_writes_a_model_file_usable_as_solver(small_dataset, tmp_path,
     assert solver.compute(spins).fields.shape == (24, 24, 3)  # any L
 
 
+@pytest.fixture(scope="module")
+def second_dataset(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("data_seed1")
+    cfg = directory.parent / "data_seed1.yaml"
+    cfg.write_text("L: 12\nnum_random: 3\nnum_skyrmion: 0\nnum_steps: 10\nsave_every: 5\nseed: 1\n")
+    assert main(["generate", "--config", str(cfg), "--out", str(directory)]) == 0
+    return directory
+
+
+def test_train_cli_trains_on_several_datasets_together(small_dataset, second_dataset, tmp_path):
+    from torquenet.data.dataset import TrajectoryDataset
+    from torquenet.ml._dataset_training import combined_identity
+
+    out = tmp_path / "run"
+    data = [str(small_dataset), str(second_dataset)]
+    assert (
+        main(["train", "--config", "tiny", "--data", *data, "--out", str(out), "--epochs", "1"])
+        == 0
+    )
+    info, _ = read_model_file(out / "best_model.pt")
+    checksum, _ = combined_identity(data)
+    singles = {dataset_identity(d)[0] for d in data}
+    assert info.dataset_checksum == checksum and checksum not in singles
+    assert combined_identity(data[::-1])[0] != checksum  # the order is part of the identity
+    counts = [
+        len(TrajectoryDataset(d, split, verify=False))
+        for d in data
+        for split in ("train", "validation")
+    ]
+    assert info.training_metrics["num_train_samples"] == counts[0] + counts[2]
+    assert info.training_metrics["num_val_samples"] == counts[1] + counts[3]
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [("L", 24, "differ in lattice size"), ("chemical_potential", -3.0, "different s-d parameters")],
+)
+def test_train_refuses_datasets_of_different_physics_or_size(
+    small_dataset, tmp_path, key, value, message
+):
+    import shutil
+
+    from torquenet.ml._dataset_training import combined_identity
+
+    other = tmp_path / "other"
+    shutil.copytree(small_dataset, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    if key == "L":
+        manifest["config"]["L"] = value
+    else:
+        manifest["config"]["solver"]["model"][key] = value
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=message) as info:
+        combined_identity([small_dataset, other])
+    assert str(other) in str(info.value) and str(small_dataset) in str(info.value)
+
+
 def test_train_cli_refuses_incomplete_or_missing_data(tmp_path, capsys):
     assert (
         main(

@@ -1,4 +1,4 @@
-"""``torquenet train``: fit the CNN torque model to a generated dataset."""
+"""``torquenet train``: fit the CNN torque model to generated datasets."""
 
 from __future__ import annotations
 
@@ -25,7 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="default",
         help=f"YAML file or shipped config name {builtin_config_names('train')}",
     )
-    p.add_argument("--data", required=True, help="dataset directory from `torquenet generate`")
+    p.add_argument(
+        "--data",
+        required=True,
+        nargs="+",
+        help="dataset directory from `torquenet generate`; several (same physics and L) are "
+        "trained on together",
+    )
     p.add_argument("--out", required=True, help="run directory (checkpoints, logs, model file)")
     p.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
     p.add_argument("--device", default=None, help="cpu | cuda | auto")
