@@ -9,13 +9,18 @@ from torquenet.ml._dataset_training import dataset_identity
 from torquenet.model import SDModelParams
 
 
-@pytest.fixture(scope="module")
-def small_dataset(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("data")
-    cfg = directory.parent / "data.yaml"
-    cfg.write_text("L: 12\nnum_random: 2\nnum_skyrmion: 2\nnum_steps: 10\nsave_every: 5\n")
+def _generate(tmp_path_factory, name: str, config_text: str):
+    directory = tmp_path_factory.mktemp(name)
+    cfg = directory.parent / f"{name}.yaml"
+    cfg.write_text(config_text)
     assert main(["generate", "--config", str(cfg), "--out", str(directory)]) == 0
     return directory
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    config = "L: 12\nnum_random: 2\nnum_skyrmion: 2\nnum_steps: 10\nsave_every: 5\n"
+    return _generate(tmp_path_factory, "data", config)
 
 
 def test_train_cli_writes_a_model_file_usable_as_solver(small_dataset, tmp_path, capsys):
@@ -51,11 +56,8 @@ def test_train_cli_writes_a_model_file_usable_as_solver(small_dataset, tmp_path,
 
 @pytest.fixture(scope="module")
 def second_dataset(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("data_seed1")
-    cfg = directory.parent / "data_seed1.yaml"
-    cfg.write_text("L: 12\nnum_random: 3\nnum_skyrmion: 0\nnum_steps: 10\nsave_every: 5\nseed: 1\n")
-    assert main(["generate", "--config", str(cfg), "--out", str(directory)]) == 0
-    return directory
+    config = "L: 12\nnum_random: 3\nnum_skyrmion: 0\nnum_steps: 10\nsave_every: 5\nseed: 1\n"
+    return _generate(tmp_path_factory, "data_seed1", config)
 
 
 def test_train_cli_trains_on_several_datasets_together(small_dataset, second_dataset, tmp_path):
