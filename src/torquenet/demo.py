@@ -153,22 +153,33 @@ def _run_stage(
     """Simulate (or resume) one stage, analyse it, and return its measured numbers."""
     path = out / f"{name}.h5"
     timing = out / name / "timing.json"
+    # Simulation time of interrupted calls (exceptions, Ctrl-C), added up over resumes.
+    interrupted = out / name / "timing.partial.json"
     if not path.exists() or not timing.exists():
+        earlier = (
+            json.loads(interrupted.read_text())["wall_seconds"] if interrupted.exists() else 0.0
+        )
         start = time.perf_counter()
         bar = StepProgressBar(name) if show_progress else None
         try:
             if not path.exists():
                 simulate(config, path, progress=bar)
+        except BaseException:
+            interrupted.parent.mkdir(parents=True, exist_ok=True)
+            seconds = earlier + time.perf_counter() - start
+            interrupted.write_text(json.dumps({"wall_seconds": seconds}) + "\n")
+            raise
         finally:
             if bar is not None:
                 bar.close()
-        seconds = time.perf_counter() - start
+        seconds = earlier + time.perf_counter() - start
         analyze_trajectories(
             [path], out / name, AnalysisConfig(times=times, figure_formats=("png",))
         )
         run = read_trajectory(path)
         _plot_zoom(run, out / name / "zoom.png")
         timing.write_text(json.dumps({"wall_seconds": seconds}) + "\n")
+        interrupted.unlink(missing_ok=True)
     else:
         run = read_trajectory(path)
     seconds = json.loads(timing.read_text())["wall_seconds"]

@@ -64,6 +64,29 @@ def test_demo_runs_resumes_and_reports(tmp_path):
     assert again["restoration"]["final"] == summary["restoration"]["final"]
 
 
+def test_interrupted_demo_stage_keeps_its_simulation_time(tmp_path, monkeypatch):
+    import time
+
+    import torquenet.demo
+
+    real_simulate = torquenet.demo.simulate
+
+    def interrupted(*args, **kwargs):
+        time.sleep(0.2)
+        raise KeyboardInterrupt
+
+    config = DemoConfig(L=12, restoration_steps=2, stability_steps=0, save_every=1)
+    monkeypatch.setattr(torquenet.demo, "simulate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(tmp_path, config)
+    partial = json.loads((tmp_path / "restoration" / "timing.partial.json").read_text())
+    assert partial["wall_seconds"] >= 0.2
+    monkeypatch.setattr(torquenet.demo, "simulate", real_simulate)
+    summary = run_demo(tmp_path, config)
+    assert summary["restoration"]["wall_seconds"] >= 0.2  # the interrupted call counts
+    assert not (tmp_path / "restoration" / "timing.partial.json").exists()
+
+
 def test_demo_cli(tmp_path, capsys):
     out = tmp_path / "demo"
     args = ["--L", "12", "--steps", "2", "--stability-steps", "2", "--save-every", "1"]
