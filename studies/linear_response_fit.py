@@ -23,7 +23,7 @@ import torch
 from torquenet.data.dataset import TrajectoryDataset
 from torquenet.data.manifest import START_TYPES
 from torquenet.ml import torque_angles_degrees
-from torquenet.ml._equivariant import hexagonal_orbits, legendre_series
+from torquenet.ml._equivariant import BondBasis
 from torquenet.ml._loss import relative_l1_per_site
 
 
@@ -35,17 +35,15 @@ def load_split(directory: str, split: str) -> tuple[torch.Tensor, torch.Tensor, 
 
 
 def shell_features(spins: torch.Tensor, radius: int, degree: int) -> torch.Tensor:
-    """(B, 3, L, L, F): per shell within ``radius`` and n <= degree, P_perp sum P_n(c_ij) S_j."""
-    features = []
-    for shell in hexagonal_orbits(radius)[1:]:
-        terms = [torch.zeros_like(spins) for _ in range(degree + 1)]
-        for a, b in shell:
-            neighbour = torch.roll(spins, shifts=(-a, -b), dims=(2, 3))
-            cosine = (spins * neighbour).sum(dim=1, keepdim=True)
-            for n, p in enumerate(legendre_series(cosine, degree)[: degree + 1]):
-                terms[n] += p * neighbour
-        features += [t - (t * spins).sum(dim=1, keepdim=True) * spins for t in terms]
-    return torch.stack(features, dim=-1)
+    """(B, 3, L, L, F): per shell within ``radius`` and n <= degree, the model's bond-basis
+    vectors <P_n(c_ij) S_j>_shell (:class:`BondBasis`, degree 0 included), made perpendicular
+    to S_i."""
+    basis = BondBasis(radius, max(degree, 1))  # a bond basis has degree >= 1; extra ones dropped
+    vectors, _ = basis(spins)  # (B, shells * (K + 1), 3, L, L), shell-major
+    vectors = vectors.unflatten(1, (len(basis.shells), basis.degree + 1))[:, :, : degree + 1]
+    vectors = vectors.flatten(1, 2)
+    along = (vectors * spins[:, None]).sum(dim=2, keepdim=True)
+    return (vectors - along * spins[:, None]).permute(0, 2, 3, 4, 1)
 
 
 def main() -> None:
