@@ -153,7 +153,8 @@ def _run_stage(
     """Simulate (or resume) one stage, analyse it, and return its measured numbers."""
     path = out / f"{name}.h5"
     timing = out / name / "timing.json"
-    # Simulation time of interrupted calls (exceptions, Ctrl-C), added up over resumes.
+    # Simulation time so far, kept until the stage is complete: calls interrupted in the
+    # simulation (exceptions, Ctrl-C) or in the analysis after it add up over resumes.
     interrupted = out / name / "timing.partial.json"
     if not path.exists() or not timing.exists():
         earlier = (
@@ -164,15 +165,12 @@ def _run_stage(
         try:
             if not path.exists():
                 simulate(config, path, progress=bar)
-        except BaseException:
-            interrupted.parent.mkdir(parents=True, exist_ok=True)
-            seconds = earlier + time.perf_counter() - start
-            interrupted.write_text(json.dumps({"wall_seconds": seconds}) + "\n")
-            raise
         finally:
             if bar is not None:
                 bar.close()
-        seconds = earlier + time.perf_counter() - start
+            seconds = earlier + time.perf_counter() - start
+            interrupted.parent.mkdir(parents=True, exist_ok=True)
+            interrupted.write_text(json.dumps({"wall_seconds": seconds}) + "\n")
         analyze_trajectories(
             [path], out / name, AnalysisConfig(times=times, figure_formats=("png",))
         )

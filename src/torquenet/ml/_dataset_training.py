@@ -11,7 +11,7 @@ from torch.utils.data import ConcatDataset
 
 from torquenet.config import from_mapping
 from torquenet.data.dataset import TrajectoryDataset
-from torquenet.data.manifest import read_manifest
+from torquenet.data.manifest import Manifest, read_manifest
 from torquenet.ml._train import TrainConfig, TrainResult, train
 from torquenet.model import SDModelParams
 
@@ -20,7 +20,10 @@ logger = logging.getLogger(__name__)
 
 def dataset_identity(directory: str | Path) -> tuple[str, SDModelParams]:
     """(checksum, physics) of a generated dataset: SHA-256 over its files' checksums in order."""
-    manifest = read_manifest(directory)
+    return _manifest_identity(read_manifest(directory), directory)
+
+
+def _manifest_identity(manifest: Manifest, directory: str | Path) -> tuple[str, SDModelParams]:
     digest = hashlib.sha256()
     for unit in manifest.units:
         if unit.sha256 is None:
@@ -43,8 +46,9 @@ def combined_identity(directories: Sequence[str | Path]) -> tuple[str, SDModelPa
     """
     if not directories:
         raise ValueError("at least one dataset directory is needed")
-    identities = [dataset_identity(d) for d in directories]
-    sizes = [read_manifest(d).config["L"] for d in directories]
+    manifests = [read_manifest(d) for d in directories]
+    identities = [_manifest_identity(m, d) for m, d in zip(manifests, directories)]
+    sizes = [m.config["L"] for m in manifests]
     first, params, size = directories[0], identities[0][1], sizes[0]
     for directory, (_, other), other_size in zip(directories[1:], identities[1:], sizes[1:]):
         if other != params:
