@@ -21,6 +21,13 @@ from torquenet.model import (
 )
 
 
+def twist_grid(num_twists: int) -> list[tuple[float, float]]:
+    """The k x k boundary twists theta = 2 pi (m1, m2) / k; averaging over them gives the
+    observables of the texture tiled k x k times."""
+    k = check_int("num_twists", num_twists, minimum=1)
+    return [(2 * np.pi * m1 / k, 2 * np.pi * m2 / k) for m1 in range(k) for m2 in range(k)]
+
+
 @dataclass(frozen=True)
 class EDParams:
     """Settings of the exact-diagonalisation solver.
@@ -82,8 +89,7 @@ class EDSolver:
 
     def twists(self) -> list[tuple[float, float]]:
         """The k x k boundary twists averaged over."""
-        k = self.settings.num_twists
-        return [(2 * np.pi * m1 / k, 2 * np.pi * m2 / k) for m1 in range(k) for m2 in range(k)]
+        return twist_grid(self.settings.num_twists)
 
     def _hopping(self, L: int) -> list[torch.Tensor]:
         if L not in self._hopping_cache:

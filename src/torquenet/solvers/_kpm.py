@@ -46,6 +46,7 @@ block; no matrices), the same code on CPU and CUDA.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -219,13 +220,7 @@ class KPMSolver:
         self._warn_if_unconverged(coeffs)
         #: w_m = g_m c_m, units of t1
         self.moment_weights = coeffs * damping_factors(self.settings.kernel, M)
-        #: ((n1, n2), -t_n / a) for every neighbour offset of every shell with t_n != 0
-        self._stencil = tuple(
-            ((int(n1), int(n2)), -t / self.bounds.half_width)
-            for shell, t in enumerate(self.params.hopping, start=1)
-            if t != 0.0
-            for n1, n2 in TriangularLattice.neighbor_offsets(shell)
-        )
+        self._stencil = hopping_stencil(self.params, self.bounds.half_width)
         self._probe_cache: dict[int, torch.Tensor] = {}
         self._probe_weight: dict[int, float] = {}
         if self.settings.compile:
@@ -394,6 +389,16 @@ def _equal_split(total: int, minimum_parts: int, lanes: int = 1) -> int:
 
 
 # ---------------------------------------------------------------------- kernels
+def hopping_stencil(params: SDModelParams, half_width: float) -> Stencil:
+    """((n1, n2), -t_n / a) for every neighbour offset of every shell with t_n != 0."""
+    return tuple(
+        ((int(n1), int(n2)), -t / half_width)
+        for shell, t in enumerate(params.hopping, start=1)
+        if t != 0.0
+        for n1, n2 in TriangularLattice.neighbor_offsets(shell)
+    )
+
+
 def onsite_matrix(
     spins: torch.Tensor, sd_coupling: float, center: float, half_width: float
 ) -> torch.Tensor:
@@ -416,7 +421,12 @@ def onsite_matrix(
     return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
 
 
-def _apply_hamiltonian(x: torch.Tensor, onsite: torch.Tensor, stencil: Stencil) -> torch.Tensor:
+def _apply_hamiltonian(
+    x: torch.Tensor,
+    onsite: torch.Tensor,
+    stencil: Stencil,
+    twist: tuple[float, float] | None = None,
+) -> torch.Tensor:
     """H~ x = (H - b) x / a for x of shape (B, L, L, 4, P).
 
     Parameters
@@ -425,6 +435,10 @@ def _apply_hamiltonian(x: torch.Tensor, onsite: torch.Tensor, stencil: Stencil) 
         From :func:`onsite_matrix`.
     stencil : tuple of ((n1, n2), coefficient)
         -t_n / a for each neighbour offset: (H_0 x)_i = -sum_delta t x_{i + delta}.
+    twist : (theta1, theta2) or None
+        Boundary twist as in :func:`torquenet.model.hopping_matrix` (eager path only): the
+        element H_(i, i + delta) of a hop that crosses the boundary w = floor((i + delta) / L)
+        times picks up exp(-i theta . w) (the conjugate of the bond i -> i + delta).
 
     Notes
     -----
@@ -446,8 +460,21 @@ def _apply_hamiltonian(x: torch.Tensor, onsite: torch.Tensor, stencil: Stencil) 
         # y[i, j] += c x[(i + n1) % L, (j + n2) % L], in at most 2 x 2 rectangular pieces
         for out_i, in_i in _wrapped_slices(n1, L):
             for out_j, in_j in _wrapped_slices(n2, L):
-                y[:, out_i, out_j].add_(x[:, in_i, in_j], alpha=coefficient)
+                piece = x[:, in_i, in_j]
+                if twist is not None:
+                    winding = ((out_i.start + n1) // L, (out_j.start + n2) // L)
+                    piece = _phase_rotate(piece, -(twist[0] * winding[0] + twist[1] * winding[1]))
+                y[:, out_i, out_j].add_(piece, alpha=coefficient)
     return y
+
+
+def _phase_rotate(x: torch.Tensor, phase: float) -> torch.Tensor:
+    """exp(i phase) x for spinors in real form (..., 4, P) = (up.re, up.im, down.re, down.im)."""
+    if phase == 0.0:
+        return x
+    c, s = math.cos(phase), math.sin(phase)
+    re, im = x[..., 0::2, :], x[..., 1::2, :]
+    return torch.stack([c * re - s * im, s * re + c * im], dim=-2).flatten(-3, -2)
 
 
 def _wrapped_slices(shift: int, L: int) -> list[tuple[slice, slice]]:
