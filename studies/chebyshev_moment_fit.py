@@ -4,7 +4,7 @@ The exchange field is linear in the local spin-resolved moments
 mu_n(i) = Tr_s[sigma <i|T_n(H~)|i>] (``torquenet.solvers.local_spin_moments``): KPM sums them
 with Fermi-function coefficients up to n ~ 300.  This study fits the best *linear* torque model
 
-    T_i = P_perp(S_i) [ sum_(n <= order) c_n mu_n(i) + sum_(|r| <= R) K(|r|) S_(i + r) ],
+    T_i = P_perp(S_i) [ sum_(3 <= n <= order) c_n mu_n(i) + sum_(|r| <= R) K(|r|) S_(i + r) ],
 
 (c_n: one number per order; K: the isotropic linear kernel of ``linear_response_fit.py``) on the
 training split and reports the validation error per start type, as a function of the highest
@@ -118,19 +118,20 @@ def main() -> None:
         kernel_tr, kernel_va = (
             [shell_features(s, args.radius, 0)] if args.radius else [] for s in (s_tr, s_va)
         )
-        rows = [(order, args.radius) for order in [1, *args.orders]]
+        rows = [(order, args.radius) for order in [2, *args.orders]]
         rows.append((max(args.orders), 0))  # moments alone
         for order, radius in rows:
-            # mu_0 = 0 and mu_1 is along S_i: the first useful moment is n = 2
+            # mu_0 = 0, mu_1 and mu_2 are along S_i (their perpendicular parts are rounding
+            # noise, which a column-scaled fit would blow up): the first useful moment is n = 3
             x_tr = torch.cat(
-                [*kernel_tr[: bool(radius)], perpendicular(mu_tr[:, 2 : order + 1], s_tr)], -1
+                [*kernel_tr[: bool(radius)], perpendicular(mu_tr[:, 3 : order + 1], s_tr)], -1
             )
             x_va = torch.cat(
-                [*kernel_va[: bool(radius)], perpendicular(mu_va[:, 2 : order + 1], s_va)], -1
+                [*kernel_va[: bool(radius)], perpendicular(mu_va[:, 3 : order + 1], s_va)], -1
             )
             r = fit_and_score(x_tr, t_tr, x_va, t_va)
             print(
-                f"| {name} | {order if order > 1 else '-'} | {radius or '-'} | {r['terms']} "
+                f"| {name} | {order if order > 2 else '-'} | {radius or '-'} | {r['terms']} "
                 f"| {r['train']:.3f} | {r['val']:.3f} | {r['median']:.2f} deg | {r['p99']:.1f} "
                 f"| {100 * r['magnitude']:.1f}% |",
                 flush=True,

@@ -3,7 +3,7 @@
 A controlled probe on a small training set (``--frames`` per start type, the same frames as
 ``chebyshev_moment_fit.py``): the shipped architecture (16 + 16 channels, 4 blocks, bond basis)
 trained from the same seed for the same epochs, once on the spins alone (``--variant control``)
-and once with the moment vectors mu_n(i), n = 2 .. M-1, added to the lift as extra vector
+and once with the moment vectors mu_n(i), n = 3 .. M-1, added to the lift as extra vector
 channels through a learned 1 x 1 mixing (``--variant moments``; still exactly SO(3) x D6
 equivariant, since the moments rotate with the spins).  Adam, cosine schedule, batch 8, no
 augmentation (the network is equivariant by construction).  Reports the validation error per
@@ -87,7 +87,7 @@ def main() -> None:
             (validation, args.frames[1], 1, name),
         ):
             spins, torques = select_frames(split, start, count, seed)
-            mu = moment_features(spins, args.moments, args.twists, args.cache)[:, 2:]
+            mu = moment_features(spins, args.moments, args.twists, args.cache)[:, 3:]
             part = (spins.float(), torques.float(), mu.float())
             if out is None:
                 train_parts.append(part)

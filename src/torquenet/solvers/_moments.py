@@ -87,7 +87,8 @@ def local_spin_moments(
     params : SDModelParams
         Hopping and coupling (the electron temperature and chemical potential do not enter).
     num_moments : int
-        M >= 1.  mu_0 = 0 and mu_1 = -2 J S_i / a for every texture.
+        M >= 1.  mu_0 = 0, mu_1 = -2 J S_i / a and mu_2 = 8 b J S_i / a^2 for every texture
+        (H~ = (H - b) / a): the first moment with a part perpendicular to S_i is mu_3.
     probing_distance : int or None
         Colouring distance d (the period must divide L, as for KPM).  None: the smallest
         divisor of L that is exact (:func:`exact_probing_distance`), or L (one colour per site).

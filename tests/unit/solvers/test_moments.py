@@ -38,13 +38,17 @@ def test_moments_equal_the_diagonal_of_chebyshev_polynomials_of_the_dense_hamilt
     assert_allclose(local_spin_moments(spins, PARAMS, 7), _dense_moments(spins, 7), atol=ATOL)
 
 
-def test_first_two_moments_are_zero_and_the_local_coupling():
+def test_first_three_moments_are_analytic_and_along_the_local_spin():
     spins = random_spins(6, np.random.default_rng(1))
-    mu = local_spin_moments(spins, PARAMS, 2)
+    mu = local_spin_moments(spins, PARAMS, 3)
+    bounds, J = spectral_bounds(PARAMS), PARAMS.sd_coupling
+    a, b = bounds.half_width, bounds.center
     assert_allclose(mu[0], 0.0, atol=ATOL)
     # <i|H~|i> = (-J S_i . sigma - b) / a, and Tr[sigma (S . sigma)] = 2 S
-    half_width = spectral_bounds(PARAMS).half_width
-    assert_allclose(mu[1], -2 * PARAMS.sd_coupling * spins / half_width, atol=ATOL)
+    assert_allclose(mu[1], -2 * J * spins / a, atol=ATOL)
+    # T_2 = 2 H~^2 - 1: hops out and back carry the spin identity; the on-site square
+    # (J S.sigma + b)^2 / a^2 = (J^2 + b^2 + 2 b J S.sigma) / a^2 leaves 2 x 2 b J 2 S / a^2
+    assert_allclose(mu[2], 8 * b * J * spins / a**2, atol=ATOL)
 
 
 def test_kpm_field_is_the_linear_combination_of_moments_it_implies():
