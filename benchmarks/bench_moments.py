@@ -30,7 +30,7 @@ from _timing import best_time, markdown_table  # noqa: E402
 from torquenet import KPMParams, KPMSolver, SDModelParams  # noqa: E402
 from torquenet.ml import CNNSolver  # noqa: E402
 from torquenet.pretrained import default_model_path  # noqa: E402
-from torquenet.solvers import exact_probing_distance, local_spin_moments  # noqa: E402
+from torquenet.solvers import exact_distance_on_torus, local_spin_moments  # noqa: E402
 from torquenet.textures import SkyrmionPerturbation, skyrmion_lattice  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "moments.md"
@@ -61,9 +61,7 @@ def main() -> None:
     rows = []
     for L in SIZES:
         spins = texture(L)
-        exact_d = next(
-            k for k in range(1, L + 1) if L % k == 0 and k >= exact_probing_distance(M, params)
-        )
+        exact_d = exact_distance_on_torus(L, M, params)
         cnn_s = best_time(functools.partial(cnn.compute, spins), repeats=2)
         KPMSolver(params, KPMParams(num_moments=4, probing_distance=24, dtype="float32")).compute(
             spins

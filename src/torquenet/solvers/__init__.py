@@ -9,7 +9,11 @@ from torquenet.solvers._config import (
 )
 from torquenet.solvers._ed import EDParams, EDSolver
 from torquenet.solvers._kpm import KPMParams, KPMSolver
-from torquenet.solvers._moments import exact_probing_distance, local_spin_moments
+from torquenet.solvers._moments import (
+    exact_distance_on_torus,
+    exact_probing_distance,
+    local_spin_moments,
+)
 
 __all__ = [
     "SOLVER_KINDS",
@@ -21,6 +25,7 @@ __all__ = [
     "SolverConfig",
     "build_solver",
     "compute_fields",
+    "exact_distance_on_torus",
     "exact_probing_distance",
     "local_spin_moments",
 ]

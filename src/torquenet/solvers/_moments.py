@@ -68,6 +68,13 @@ def exact_probing_distance(num_moments: int, params: SDModelParams) -> int:
     return max(num_moments - 2, 0) * hop_reach(params) + 1
 
 
+def exact_distance_on_torus(L: int, num_moments: int, params: SDModelParams) -> int:
+    """The smallest colouring distance usable on L x L (a divisor of L, or L itself: one colour
+    per site) that is at least :func:`exact_probing_distance`."""
+    exact = exact_probing_distance(num_moments, params)
+    return next(k for k in range(1, L + 1) if L % k == 0 and (k >= exact or k == L))
+
+
 def local_spin_moments(
     spins: NDArray[np.float64],
     params: SDModelParams | None = None,
@@ -91,7 +98,7 @@ def local_spin_moments(
         (H~ = (H - b) / a): the first moment with a part perpendicular to S_i is mu_3.
     probing_distance : int or None
         Colouring distance d (the period must divide L, as for KPM).  None: the smallest
-        divisor of L that is exact (:func:`exact_probing_distance`), or L (one colour per site).
+        divisor of L that is exact (:func:`exact_distance_on_torus`).
     num_twists : int
         k: average over the k x k boundary twists (as ``EDParams.num_twists``), which gives the
         moments of the texture tiled k x k times (exact for the 12 x 12 training textures, whose
@@ -122,9 +129,8 @@ def local_spin_moments(
     M = check_int("num_moments", num_moments, minimum=1)
     L = spins.shape[-2]
     TriangularLattice(L).check_supports_shells(params.num_shells)
-    if probing_distance is None:  # the smallest exact period that tiles the torus
-        exact = exact_probing_distance(M, params)
-        probing_distance = next(k for k in range(1, L + 1) if L % k == 0 and (k >= exact or k == L))
+    if probing_distance is None:
+        probing_distance = exact_distance_on_torus(L, M, params)
     period = colouring_period(L, probing_distance)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     probes = probe_vectors(sublattice_colouring(L, period), 1, generator, dtype, device)
@@ -142,15 +148,9 @@ def local_spin_moments(
                 prev, cur = cur, _apply_hamiltonian(cur, onsite, stencil, twist)
             elif n > 1:
                 prev, cur = cur, 2 * _apply_hamiltonian(cur, onsite, stencil, twist) - prev
-            moments[:, n] += _spin_trace(r, cur)
+            # Tr_s[sigma D_i] with D_i[b, c] = sum_p cur_p(i, b) conj(r_p(i, c)) ~ <i b|T_n|i c>:
+            # sum_cb sigma_cb Z[c, b] with Z[c, b] = sum_p conj(r_p(i, c)) cur_p(i, b), which is
+            # exactly what the KPM field accumulation computes
+            moments[:, n] += _onsite_products(r, cur)
     moments /= len(twists)
     return moments.double().cpu().numpy().reshape(*spins.shape[:-3], M, L, L, 3)
-
-
-def _spin_trace(probe: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-    """Tr_s[sigma D_i], D_i[b, c] = sum_p image_p(i, b) conj(probe_p(i, c)) ~ <i b|T_n|i c>.
-
-    With Z[c, b] = sum_p conj(probe_p(i, c)) image_p(i, b) = D[b, c] this is
-    sum_cb sigma_cb Z[c, b], what :func:`_onsite_products` returns; shape (B, L, L, 3).
-    """
-    return _onsite_products(probe, image)

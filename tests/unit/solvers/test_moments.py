@@ -8,7 +8,13 @@ from tests.helpers import random_rotation
 from torquenet.lattice import TriangularLattice
 from torquenet.model import SDModelParams
 from torquenet.model._hamiltonian import PAULI, build_hamiltonian
-from torquenet.solvers import KPMParams, KPMSolver, exact_probing_distance, local_spin_moments
+from torquenet.solvers import (
+    KPMParams,
+    KPMSolver,
+    exact_distance_on_torus,
+    exact_probing_distance,
+    local_spin_moments,
+)
 from torquenet.solvers._chebyshev import spectral_bounds
 from torquenet.solvers._ed import twist_grid
 from torquenet.textures import random_spins
@@ -90,6 +96,14 @@ def test_probing_is_exact_up_to_the_order_its_distance_allows_and_not_beyond():
     assert exact_probing_distance(4, PARAMS) <= 6 < exact_probing_distance(5, PARAMS)
     assert_allclose(probed[:4], exact[:4], atol=ATOL)
     assert np.abs(probed[4] - exact[4]).max() > 1e-6
+
+
+def test_default_distance_is_the_smallest_exact_divisor_of_L():
+    assert exact_probing_distance(17, PARAMS) == 31  # (17 - 2) hops of reach 2, plus one
+    assert exact_distance_on_torus(96, 17, PARAMS) == 32
+    assert exact_distance_on_torus(48, 17, PARAMS) == 48  # no divisor in 31..47
+    assert exact_distance_on_torus(12, 4, PARAMS) == 6
+    assert exact_distance_on_torus(7, 17, PARAMS) == 7  # one colour per site
 
 
 def test_a_batch_gives_the_moments_of_each_texture():
