@@ -31,8 +31,9 @@ from linear_response_fit import load_split, shell_features
 from tqdm import tqdm
 
 from torquenet.data.manifest import START_TYPES
-from torquenet.ml import relative_magnitude_errors, torque_angles_degrees
+from torquenet.ml import TorqueErrorSummary, relative_magnitude_errors, torque_angles_degrees
 from torquenet.ml._loss import relative_l1_per_site
+from torquenet.ml._metrics import summarize_errors
 from torquenet.solvers import local_spin_moments
 
 
@@ -76,16 +77,25 @@ def fit_and_score(x_train, t_train, x_val, t_val) -> dict[str, float]:
     scale = np.linalg.norm(design, axis=0)
     solution = np.linalg.lstsq(design / scale, (t_train * weight).reshape(-1).numpy(), rcond=None)
     coefficients = torch.from_numpy(solution[0] / scale)
-    predicted = x_val @ coefficients
-    angles = torque_angles_degrees(predicted, t_val).flatten()
+    val = error_summary(x_val @ coefficients, t_val)
     return {
         "terms": len(coefficients),
         "train": float(relative_l1_per_site(x_train @ coefficients, t_train).mean()),
-        "val": float(relative_l1_per_site(predicted, t_val).mean()),
-        "median": float(angles.median()),
-        "p99": float(angles.quantile(0.99)),
-        "magnitude": float(relative_magnitude_errors(predicted, t_val).median()),
+        "val": val.mean_relative_l1,
+        "median": val.median_angle_degrees,
+        "p99": val.p99_angle_degrees,
+        "magnitude": val.median_relative_magnitude_error,
     }
+
+
+def error_summary(predicted: torch.Tensor, target: torch.Tensor) -> TorqueErrorSummary:
+    """The package's per-site error statistics (as ``torquenet evaluate``) of one prediction."""
+    return summarize_errors(
+        *(
+            f(predicted, target).flatten().double().numpy()
+            for f in (torque_angles_degrees, relative_magnitude_errors, relative_l1_per_site)
+        )
+    )
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import torch
-from chebyshev_moment_fit import moment_features, select_frames
+from chebyshev_moment_fit import error_summary, moment_features, select_frames
 from linear_response_fit import load_split
 from torch import nn
 
@@ -28,11 +28,9 @@ from torquenet.data.manifest import START_TYPES
 from torquenet.ml import (
     load_model_file,
     relative_l1_loss,
-    relative_magnitude_errors,
     torque_angles_degrees,
 )
 from torquenet.ml._equivariant import EquivariantTorqueCNN
-from torquenet.ml._loss import relative_l1_per_site
 from torquenet.pretrained import default_model_path
 
 
@@ -58,11 +56,10 @@ class MomentLiftCNN(EquivariantTorqueCNN):
 
 
 def errors(predicted: torch.Tensor, target: torch.Tensor) -> str:
-    angles = torque_angles_degrees(predicted, target).flatten()
+    e = error_summary(predicted, target)
     return (
-        f"loss {relative_l1_per_site(predicted, target).mean():.3f}, median "
-        f"{angles.median():.2f} deg, p99 {angles.quantile(0.99):.0f} deg, magnitude "
-        f"{100 * relative_magnitude_errors(predicted, target).median():.1f}%"
+        f"loss {e.mean_relative_l1:.3f}, median {e.median_angle_degrees:.2f} deg, p99 "
+        f"{e.p99_angle_degrees:.0f} deg, magnitude {100 * e.median_relative_magnitude_error:.1f}%"
     )
 
 
