@@ -45,16 +45,33 @@ def select_frames(split, start: int, count: int, seed: int) -> tuple[torch.Tenso
     return spins[rows], torques[rows]
 
 
-def moment_features(spins: torch.Tensor, num_moments: int, num_twists: int, cache: Path | None):
-    """mu_n, n = 0 .. M-1, of (B, 3, L, L) spins as (B, M, 3, L, L), cached by content."""
-    key = hashlib.sha256(spins.numpy().tobytes() + bytes([num_moments, num_twists])).hexdigest()
+def moment_features(
+    spins: torch.Tensor,
+    num_moments: int,
+    num_twists: int,
+    cache: Path | None,
+    probing_distance: int | None = None,
+    coherent: bool = False,
+):
+    """mu_n, n = 0 .. M-1, of (B, 3, L, L) spins as (B, M, 3, L, L), cached by content.
+
+    ``probing_distance`` None: exact moments; else coloured probes of that distance, with
+    random phases or (``coherent``) the deterministic image sums of ``local_spin_moments``.
+    """
+    tag = bytes([num_moments, num_twists])
+    if probing_distance is not None:
+        tag += f"d{probing_distance}{'c' if coherent else 'r'}".encode()
+    key = hashlib.sha256(spins.numpy().tobytes() + tag).hexdigest()
     path = cache / f"moments_{key[:16]}.npy" if cache else None
     if path is not None and path.exists():
         return torch.from_numpy(np.load(path))
     textures = spins.permute(0, 2, 3, 1).numpy()
+    options = dict(num_moments=num_moments, num_twists=num_twists)
+    if probing_distance is not None:
+        options.update(probing_distance=probing_distance, coherent=coherent)
     out = np.concatenate(
         [
-            local_spin_moments(textures[k : k + 8], num_moments=num_moments, num_twists=num_twists)
+            local_spin_moments(textures[k : k + 8], **options)
             for k in tqdm(range(0, len(textures), 8), desc="moments", unit="x8 frames")
         ]
     )
@@ -63,6 +80,19 @@ def moment_features(spins: torch.Tensor, num_moments: int, num_twists: int, cach
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, out.numpy())
     return out
+
+
+def add_probing_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument(
+        "--probing-distance", type=int, default=None, help="colouring distance (default: exact)"
+    )
+    ap.add_argument(
+        "--coherent", action="store_true", help="unit probe phases: image sums, not estimates"
+    )
+
+
+def probing(args: argparse.Namespace) -> tuple[int | None, bool]:
+    return args.probing_distance, args.coherent
 
 
 def perpendicular(vectors: torch.Tensor, spins: torch.Tensor) -> torch.Tensor:
@@ -109,6 +139,7 @@ def main() -> None:
     ap.add_argument("--starts", nargs="+", default=list(START_TYPES), choices=START_TYPES)
     ap.add_argument("--cache", type=Path, default=Path("runs/moment_cache"))
     ap.add_argument("--threads", type=int, default=2)
+    add_probing_arguments(ap)
     args = ap.parse_args()
     if max(args.orders) >= args.moments:
         ap.error(f"--orders must be < --moments = {args.moments}, got {max(args.orders)}")
@@ -123,7 +154,8 @@ def main() -> None:
         s_tr, t_tr = select_frames(train, start, args.frames[0], seed=0)
         s_va, t_va = select_frames(validation, start, args.frames[1], seed=1)
         mu_tr, mu_va = (
-            moment_features(s, args.moments, args.twists, args.cache) for s in (s_tr, s_va)
+            moment_features(s, args.moments, args.twists, args.cache, *probing(args))
+            for s in (s_tr, s_va)
         )
         kernel_tr, kernel_va = (
             [shell_features(s, args.radius, 0)] if args.radius else [] for s in (s_tr, s_va)

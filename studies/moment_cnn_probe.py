@@ -20,7 +20,13 @@ import time
 from pathlib import Path
 
 import torch
-from chebyshev_moment_fit import error_summary, moment_features, select_frames
+from chebyshev_moment_fit import (
+    add_probing_arguments,
+    error_summary,
+    moment_features,
+    probing,
+    select_frames,
+)
 from linear_response_fit import load_split
 from torch import nn
 
@@ -74,6 +80,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=Path("runs/moment_cache"))
     ap.add_argument("--threads", type=int, default=1)
+    add_probing_arguments(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     train, validation = load_split(args.data, "train"), load_split(args.data, "validation")
@@ -84,7 +91,9 @@ def main() -> None:
             (validation, args.frames[1], 1, name),
         ):
             spins, torques = select_frames(split, start, count, seed)
-            mu = moment_features(spins, args.moments, args.twists, args.cache)[:, 3:]
+            mu = moment_features(spins, args.moments, args.twists, args.cache, *probing(args))[
+                :, 3:
+            ]
             part = (spins.float(), torques.float(), mu.float())
             if out is None:
                 train_parts.append(part)

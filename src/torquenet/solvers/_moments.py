@@ -84,6 +84,7 @@ def local_spin_moments(
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
+    coherent: bool = False,
 ) -> NDArray[np.float64]:
     """Moment vectors mu_n(i), n = 0 .. M-1, of spins (L, L, 3) or a batch (B, L, L, 3).
 
@@ -104,9 +105,15 @@ def local_spin_moments(
         moments of the texture tiled k x k times (exact for the 12 x 12 training textures, whose
         labels are twist-averaged the same way).
     seed : int
-        Random phases of the probes (used only when d < L).
+        Random phases of the probes (used only when d < L and not ``coherent``).
     dtype, device
         Arithmetic of the recursion (float64 or float32; any torch device).
+    coherent : bool
+        All probe phases 1 instead of random.  Below the exact distance the result is then
+        not a noisy estimate of mu_n but the deterministic *image sum*
+        sum_R Tr_s[sigma <i|T_n|i + R>] over the d-superlattice R, which keeps the moments'
+        SO(3) x D6 x translation equivariance (a descriptor in its own right, as cheap as the
+        colouring is coarse).  Equal to mu_n at or above the exact distance.
 
     Returns
     -------
@@ -133,7 +140,9 @@ def local_spin_moments(
         probing_distance = exact_distance_on_torus(L, M, params)
     period = colouring_period(L, probing_distance)
     generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    probes = probe_vectors(sublattice_colouring(L, period), 1, generator, dtype, device)
+    probes = probe_vectors(
+        sublattice_colouring(L, period), 1, generator, dtype, device, random_phases=not coherent
+    )
     bounds = spectral_bounds(params)
     stencil = hopping_stencil(params, bounds.half_width)
     flat = torch.from_numpy(spins.reshape(-1, L, L, 3)).to(device=device, dtype=dtype)

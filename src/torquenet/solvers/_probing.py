@@ -79,6 +79,7 @@ def probe_vectors(
     generator: torch.Generator,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
+    random_phases: bool = True,
 ) -> torch.Tensor:
     """Probe vectors, one per (realisation, colour, spin), as columns of one real tensor.
 
@@ -93,6 +94,12 @@ def probe_vectors(
         Source of the phases (a CPU generator, so results do not depend on the device).
     dtype, device
         Real dtype and device of the result.
+    random_phases : bool
+        False: every phase is 1 (one deterministic set, R ignored).  The cross terms A_ij of
+        same-colour sites then add up coherently instead of averaging to zero: for a
+        translation-invariant colouring the "trace" becomes the image sum
+        sum_R A_(i, i+R) over the colouring's superlattice, a deterministic function that keeps
+        every symmetry of A (used by :func:`local_spin_moments` as a descriptor).
 
     Returns
     -------
@@ -110,7 +117,7 @@ def probe_vectors(
     L = colours.shape[0]
     num_colours = int(colours.max()) + 1
     R = check_int("num_random_vectors", num_random_vectors, minimum=1)
-    deterministic = num_colours == colours.size
+    deterministic = num_colours == colours.size or not random_phases
     if deterministic:
         R = 1
         phases = torch.zeros((1, L, L), dtype=torch.float64)

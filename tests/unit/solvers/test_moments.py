@@ -23,20 +23,32 @@ PARAMS = SDModelParams()
 ATOL = 1e-12
 
 
-def _dense_moments(spins, num_moments, twist=(0.0, 0.0)):
-    """mu_n(i) = Tr_s[sigma <i|T_n(H~)|i>] from the eigendecomposition of the dense H."""
+def _dense_chebyshev(spins, num_moments, twist=(0.0, 0.0)):
+    """T_n(H~), n < M, of the dense H as (M, N, 2, N, 2) arrays (site, spin) x (site, spin)."""
     L = spins.shape[0]
     bounds = spectral_bounds(PARAMS)
     h = build_hamiltonian(TriangularLattice(L), PARAMS, spins, twist)
     energies, vectors = np.linalg.eigh((h - bounds.center * np.eye(len(h))) / bounds.half_width)
     angles = np.arccos(np.clip(energies, -1.0, 1.0))
+    return np.array(  # T_n(x) = cos(n arccos x)
+        [
+            ((vectors * np.cos(n * angles)) @ vectors.conj().T).reshape(L * L, 2, L * L, 2)
+            for n in range(num_moments)
+        ]
+    )
+
+
+def _spin_trace(blocks):
+    """Tr_s[sigma B] of (..., 2, 2) blocks B as (..., 3) real vectors."""
+    return np.einsum("abc,...cb->...a", PAULI, blocks).real
+
+
+def _dense_moments(spins, num_moments, twist=(0.0, 0.0)):
+    """mu_n(i) = Tr_s[sigma <i|T_n(H~)|i>] from the eigendecomposition of the dense H."""
+    L = spins.shape[0]
     sites = np.arange(L * L)
-    out = []
-    for n in range(num_moments):
-        t_n = (vectors * np.cos(n * angles)) @ vectors.conj().T  # T_n(x) = cos(n arccos x)
-        diagonal = t_n.reshape(L * L, 2, L * L, 2)[sites, :, sites, :]  # (N, 2, 2)
-        out.append(np.einsum("abc,ncb->na", PAULI, diagonal).real.reshape(L, L, 3))
-    return np.array(out)
+    t = _dense_chebyshev(spins, num_moments, twist)
+    return _spin_trace(t[:, sites, :, sites, :]).transpose(1, 0, 2).reshape(-1, L, L, 3)
 
 
 def test_moments_equal_the_diagonal_of_chebyshev_polynomials_of_the_dense_hamiltonian():
@@ -136,3 +148,38 @@ def test_twist_averaging_equals_tiling_the_texture():
     tiled = local_spin_moments(np.tile(spins, (2, 2, 1)), PARAMS, 9)
     assert_allclose(tiled[:, :6, :6], averaged, atol=ATOL)
     assert_allclose(tiled[:, 6:, 6:], averaged, atol=ATOL)
+
+
+def test_coherent_probes_give_the_image_sum_over_the_colouring_superlattice():
+    """Unit phases: sum over j = i + d (n1 a1 + n2 a2) of Tr_s[sigma <i|T_n|j>], exactly."""
+    L, d, M = 6, 3, 7
+    spins = random_spins(L, np.random.default_rng(9))
+    t = _dense_chebyshev(spins, M)
+    i1, i2 = np.divmod(np.arange(L * L), L)
+    same = (i1[:, None] % d == i1[None, :] % d) & (i2[:, None] % d == i2[None, :] % d)
+    blocks = np.einsum("nibjc,ij->nibc", t, same)  # sum over same-colour j of <i b|T_n|j c>
+    expected = _spin_trace(blocks).reshape(M, L, L, 3)
+    coherent = local_spin_moments(spins, PARAMS, M, probing_distance=d, coherent=True)
+    assert_allclose(coherent, expected, atol=ATOL)
+    assert np.abs(coherent[M - 1] - _dense_moments(spins, M)[M - 1]).max() > 1e-3
+
+
+def test_coherent_image_sums_keep_every_symmetry_of_the_moments():
+    rng = np.random.default_rng(10)
+    L, d, M = 12, 4, 8
+    spins = random_spins(L, rng)
+    lattice = TriangularLattice(L)
+
+    def image_sums(texture):
+        return local_spin_moments(texture, PARAMS, M, probing_distance=d, coherent=True)
+
+    mu = image_sums(spins)
+    rotation = random_rotation(rng)
+    assert_allclose(image_sums(spins @ rotation.T), mu @ rotation.T, atol=ATOL)
+    for op in lattice.point_group[1:]:
+        moved = image_sums(lattice.apply_point_group(spins, op))
+        assert_allclose(moved, lattice.apply_point_group(mu, op), atol=ATOL)
+    shifted = image_sums(lattice.translate(spins, (1, 2)))  # not a superlattice vector
+    assert_allclose(shifted, lattice.translate(mu, (1, 2)), atol=ATOL)
+    exact_distance = local_spin_moments(spins, PARAMS, 4, probing_distance=6, coherent=True)
+    assert_allclose(exact_distance, local_spin_moments(spins, PARAMS, 4), atol=ATOL)
