@@ -15,8 +15,12 @@ The 12 x 12 frames' labels are 4 x 4 twist-averaged ED fields, so the moments ar
 the same twists (the moments of the texture tiled 4 x 4).  Fits are weighted least squares with
 weight 1 / |T_true| (close to the relative L1 loss of Eq. 11), columns scaled to unit norm.
 
+``--probing-distance d`` fits probed instead of exact moments (random phases; with
+``--coherent`` the deterministic image sums over the d-superlattice, which a readout can be
+trained on like any other equivariant descriptor).
+
 Usage: .venv/bin/python studies/chebyshev_moment_fit.py [--data DIR] [--frames 300 150]
-       [--moments 16] [--orders 8 12 16] [--cache DIR]
+       [--moments 16] [--orders 8 12 16] [--cache DIR] [--probing-distance D [--coherent]]
 """
 
 from __future__ import annotations

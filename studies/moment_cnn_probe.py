@@ -5,17 +5,25 @@ A controlled probe on a small training set (``--frames`` per start type, the sam
 trained from the same seed for the same epochs, once on the spins alone (``--variant control``)
 and once with the moment vectors mu_n(i), n = 3 .. M-1, added to the lift as extra vector
 channels through a learned 1 x 1 mixing (``--variant moments``; still exactly SO(3) x D6
-equivariant, since the moments rotate with the spins).  Adam, cosine schedule, batch 8, no
-augmentation (the network is equivariant by construction).  Reports the validation error per
-start type every 10 epochs, and the shipped model's angles on the same validation frames.
+equivariant, since the moments rotate with the spins).  ``--variant auxiliary`` keeps the
+spins-only network and asks a 1 x 1 mix of its last vector features to predict the
+perpendicular moments as well (weight ``--aux-weight``): does supervision with the moments teach
+a spins-only network to build them?  It prints how well it does per order.
+``--probing-distance d [--coherent]`` uses probed moments instead of exact ones (with
+``--coherent``: the deterministic image sums of ``local_spin_moments``).  Adam, cosine schedule,
+batch 8, no augmentation (the network is equivariant by construction).  Reports the validation
+error per start type every 10 epochs, and the shipped model's angles on the same validation
+frames.
 
 Usage: .venv/bin/python studies/moment_cnn_probe.py --variant moments [--moments 17]
        [--frames 300 150] [--epochs 60] [--cache runs/moment_cache]
+       [--probing-distance D --coherent] [--aux-weight W]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
@@ -61,6 +69,37 @@ class MomentLiftCNN(EquivariantTorqueCNN):
         return super().forward(spins)
 
 
+class AuxiliaryMomentCNN(EquivariantTorqueCNN):
+    """The spins-only network whose last vector features must also predict the moments.
+
+    A 1 x 1 mix of the head's input vector channels predicts the perpendicular parts of the
+    moment vectors (normalised per order): extra supervision during training only; the torque
+    prediction uses the spins alone, so the model stays deployable without moments.
+    """
+
+    def __init__(self, config, torque_scale: float, num_targets: int, seed: int):
+        super().__init__(config, torque_scale, generator=torch.Generator().manual_seed(seed))
+        self.auxiliary = nn.Conv2d(config.vector_channels, num_targets, 1, bias=False)
+        self.features: torch.Tensor | None = None
+        self.head.register_forward_hook(lambda module, inputs, output: self._keep(inputs[0]))
+
+    def _keep(self, folded: torch.Tensor) -> None:
+        self.features = folded  # (B * 3, Cv, L, L)
+
+    def predicted_moments(self) -> torch.Tensor:
+        """(B, K, 3, L, L) from the features of the last forward pass."""
+        out = self.auxiliary(self.features)
+        return out.reshape(-1, 3, *out.shape[1:]).transpose(1, 2)
+
+
+def perpendicular_normalised(moments: torch.Tensor, spins: torch.Tensor, scale=None):
+    """Parts of (B, K, 3, L, L) moments perpendicular to S_i, divided by each order's RMS."""
+    perp = moments - (moments * spins[:, None]).sum(2, keepdim=True) * spins[:, None]
+    if scale is None:
+        scale = perp.pow(2).sum(2).mean(dim=(0, 2, 3)).sqrt()[None, :, None, None, None]
+    return perp / scale, scale
+
+
 def errors(predicted: torch.Tensor, target: torch.Tensor) -> str:
     e = error_summary(predicted, target)
     return (
@@ -71,7 +110,13 @@ def errors(predicted: torch.Tensor, target: torch.Tensor) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--variant", choices=("moments", "control"), required=True)
+    ap.add_argument("--variant", choices=("moments", "control", "auxiliary"), required=True)
+    ap.add_argument("--aux-weight", type=float, default=1.0, help="auxiliary loss weight")
+    ap.add_argument("--train-errors", action="store_true", help="also score training frames")
+    ap.add_argument("--width", type=int, default=None, help="vector = scalar channels (shipped)")
+    ap.add_argument(
+        "--aux-orders", type=int, nargs="+", default=None, help="orders to predict (default all)"
+    )
     ap.add_argument("--data", default="runs/data80")
     ap.add_argument("--frames", type=int, nargs=2, default=[300, 150], metavar=("TRAIN", "VAL"))
     ap.add_argument("--moments", type=int, default=17)
@@ -84,7 +129,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     train, validation = load_split(args.data, "train"), load_split(args.data, "validation")
-    train_parts, val_parts = [], {}
+    train_parts, val_parts, check_parts = [], {}, {}
     for start, name in enumerate(START_TYPES):
         for split, count, seed, out in (
             (train, args.frames[0], 0, None),
@@ -97,6 +142,8 @@ def main() -> None:
             part = (spins.float(), torques.float(), mu.float())
             if out is None:
                 train_parts.append(part)
+                if args.train_errors:  # as many training frames as validation frames
+                    check_parts[f"{name} (train)"] = tuple(x[: args.frames[1]] for x in part)
             else:
                 val_parts[out] = part
     spins, torques, moments = (torch.cat(x) for x in zip(*train_parts))
@@ -107,9 +154,19 @@ def main() -> None:
         with torch.no_grad():
             median = torque_angles_degrees(shipped(s), t).median()
             print(f"shipped model, {name}: median {median:.2f} deg")
-    model = MomentLiftCNN(
-        shipped.config, float(torques.norm(dim=1).mean()), moments.shape[1], args.seed
-    )
+    torque_scale = float(torques.norm(dim=1).mean())
+    config = shipped.config
+    if args.width:
+        config = dataclasses.replace(config, vector_channels=args.width, scalar_channels=args.width)
+    if args.variant == "auxiliary":
+        orders = args.aux_orders or list(range(3, args.moments))
+        if min(orders) < 3 or max(orders) >= args.moments:
+            ap.error(f"--aux-orders must lie in 3 .. {args.moments - 1}, got {orders}")
+        picked = [n - 3 for n in orders]
+        model = AuxiliaryMomentCNN(config, torque_scale, len(picked), args.seed)
+        targets, scale = perpendicular_normalised(moments[:, picked], spins)
+    else:
+        model = MomentLiftCNN(config, torque_scale, moments.shape[1], args.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs)
     generator = torch.Generator().manual_seed(args.seed)
@@ -118,7 +175,12 @@ def main() -> None:
         model.train()
         order = torch.randperm(len(spins), generator=generator)
         for batch in order.split(8):
-            loss = relative_l1_loss(model(spins[batch], moments[batch]), torques[batch])
+            if args.variant == "auxiliary":
+                loss = relative_l1_loss(model(spins[batch]), torques[batch])
+                residual = model.predicted_moments() - targets[batch]
+                loss = loss + args.aux_weight * residual.pow(2).sum(2).sqrt().mean()
+            else:
+                loss = relative_l1_loss(model(spins[batch], moments[batch]), torques[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -126,11 +188,22 @@ def main() -> None:
         if epoch % 10 == 0 or epoch == args.epochs:
             model.eval()
             with torch.no_grad():
-                for name, (s, t, mu) in val_parts.items():
+                for name, (s, t, mu) in [*val_parts.items(), *check_parts.items()]:
                     mu = torch.zeros_like(mu) if args.variant == "control" else mu
+                    predicted = model(s) if args.variant == "auxiliary" else model(s, mu)
+                    extra = ""
+                    if args.variant == "auxiliary":  # relative error of the predicted moments
+                        target, _ = perpendicular_normalised(mu[:, picked], s, scale)
+                        miss = (model.predicted_moments() - target).pow(2).mean(dim=(0, 2, 3, 4))
+                        relative = (miss / target.pow(2).mean(dim=(0, 2, 3, 4))).sqrt()
+                        shown = [k for k, n in enumerate(orders) if n in (3, 8, 16, 32)] or [0]
+                        extra = (
+                            f", moments n = {'/'.join(str(orders[k]) for k in shown)} rel. RMS "
+                            f"error {'/'.join(f'{relative[k]:.2f}' for k in shown)}"
+                        )
                     print(
                         f"{args.variant} epoch {epoch} ({time.perf_counter() - start_time:.0f} s), "
-                        f"{name}: {errors(model(s, mu), t)}",
+                        f"{name}: {errors(predicted, t)}{extra}",
                         flush=True,
                     )
 
