@@ -44,7 +44,9 @@ from torquenet.ml import (
     relative_l1_loss,
     torque_angles_degrees,
 )
+from torquenet.ml._augment import NUM_POINT_GROUP_OPERATIONS, haar_rotations, transform_pairs
 from torquenet.ml._equivariant import EquivariantTorqueCNN
+from torquenet.ml._model import MODEL_PRESETS, TorqueCNN
 from torquenet.pretrained import default_model_path
 
 
@@ -92,6 +94,21 @@ class AuxiliaryMomentCNN(EquivariantTorqueCNN):
         return out.reshape(-1, 3, *out.shape[1:]).transpose(1, 2)
 
 
+def resnet_moments(model: TorqueCNN, spins: torch.Tensor) -> torch.Tensor:
+    """The plain network's output as one (B, 1, 3, L, L) moment vector."""
+    return model(spins)[:, None]
+
+
+def augment_moment_pairs(spins: torch.Tensor, moments: torch.Tensor, generator: torch.Generator):
+    """A Haar rotation and a D6 element per sample on spins and (B, K, 3, L, L) moments."""
+    b, k = moments.shape[:2]
+    rotations = haar_rotations(b, generator, dtype=spins.dtype)
+    operations = torch.randint(NUM_POINT_GROUP_OPERATIONS, (b,), generator=generator)
+    rotated, _ = transform_pairs(spins, spins, rotations, operations)
+    moved = [transform_pairs(spins, moments[:, j], rotations, operations)[1] for j in range(k)]
+    return rotated, torch.stack(moved, dim=1)
+
+
 def perpendicular_normalised(moments: torch.Tensor, spins: torch.Tensor, scale=None):
     """Parts of (B, K, 3, L, L) moments perpendicular to S_i, divided by each order's RMS."""
     perp = moments - (moments * spins[:, None]).sum(2, keepdim=True) * spins[:, None]
@@ -110,7 +127,9 @@ def errors(predicted: torch.Tensor, target: torch.Tensor) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--variant", choices=("moments", "control", "auxiliary"), required=True)
+    ap.add_argument(
+        "--variant", choices=("moments", "control", "auxiliary", "resnet"), required=True
+    )
     ap.add_argument("--aux-weight", type=float, default=1.0, help="auxiliary loss weight")
     ap.add_argument("--train-errors", action="store_true", help="also score training frames")
     ap.add_argument("--width", type=int, default=None, help="vector = scalar channels (shipped)")
@@ -158,13 +177,20 @@ def main() -> None:
     config = shipped.config
     if args.width:
         config = dataclasses.replace(config, vector_channels=args.width, scalar_channels=args.width)
-    if args.variant == "auxiliary":
+    if args.variant in ("auxiliary", "resnet"):
         orders = args.aux_orders or list(range(3, args.moments))
         if min(orders) < 3 or max(orders) >= args.moments:
             ap.error(f"--aux-orders must lie in 3 .. {args.moments - 1}, got {orders}")
         picked = [n - 3 for n in orders]
-        model = AuxiliaryMomentCNN(config, torque_scale, len(picked), args.seed)
         targets, scale = perpendicular_normalised(moments[:, picked], spins)
+    if args.variant == "resnet":  # the paper's architecture family, fitted to the moments alone
+        if len(picked) != 1:
+            ap.error("--variant resnet fits one order: give one --aux-orders N")
+        model = TorqueCNN(
+            MODEL_PRESETS["default"], generator=torch.Generator().manual_seed(args.seed)
+        )
+    elif args.variant == "auxiliary":
+        model = AuxiliaryMomentCNN(config, torque_scale, len(picked), args.seed)
     else:
         model = MomentLiftCNN(config, torque_scale, moments.shape[1], args.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -175,7 +201,10 @@ def main() -> None:
         model.train()
         order = torch.randperm(len(spins), generator=generator)
         for batch in order.split(8):
-            if args.variant == "auxiliary":
+            if args.variant == "resnet":  # SO(3) x D6 augmentation, as the package trains it
+                rotated, target = augment_moment_pairs(spins[batch], targets[batch], generator)
+                loss = (resnet_moments(model, rotated) - target).pow(2).sum(2).sqrt().mean()
+            elif args.variant == "auxiliary":
                 loss = relative_l1_loss(model(spins[batch]), torques[batch])
                 residual = model.predicted_moments() - targets[batch]
                 loss = loss + args.aux_weight * residual.pow(2).sum(2).sqrt().mean()
@@ -190,20 +219,25 @@ def main() -> None:
             with torch.no_grad():
                 for name, (s, t, mu) in [*val_parts.items(), *check_parts.items()]:
                     mu = torch.zeros_like(mu) if args.variant == "control" else mu
-                    predicted = model(s) if args.variant == "auxiliary" else model(s, mu)
+                    if args.variant == "resnet":
+                        fitted = resnet_moments(model, s)
+                    else:
+                        predicted = model(s) if args.variant == "auxiliary" else model(s, mu)
+                        fitted = model.predicted_moments() if args.variant == "auxiliary" else None
                     extra = ""
-                    if args.variant == "auxiliary":  # relative error of the predicted moments
+                    if fitted is not None:  # relative error of the predicted moments
                         target, _ = perpendicular_normalised(mu[:, picked], s, scale)
-                        miss = (model.predicted_moments() - target).pow(2).mean(dim=(0, 2, 3, 4))
+                        miss = (fitted - target).pow(2).mean(dim=(0, 2, 3, 4))
                         relative = (miss / target.pow(2).mean(dim=(0, 2, 3, 4))).sqrt()
                         shown = [k for k, n in enumerate(orders) if n in (3, 8, 16, 32)] or [0]
                         extra = (
                             f", moments n = {'/'.join(str(orders[k]) for k in shown)} rel. RMS "
                             f"error {'/'.join(f'{relative[k]:.2f}' for k in shown)}"
                         )
+                    torque = "" if args.variant == "resnet" else errors(predicted, t)
                     print(
                         f"{args.variant} epoch {epoch} ({time.perf_counter() - start_time:.0f} s), "
-                        f"{name}: {errors(predicted, t)}{extra}",
+                        f"{name}: {torque}{extra}",
                         flush=True,
                     )
 
