@@ -82,6 +82,9 @@ class AuxiliaryMomentCNN(EquivariantTorqueCNN):
     def __init__(self, config, torque_scale: float, num_targets: int, seed: int):
         super().__init__(config, torque_scale, generator=torch.Generator().manual_seed(seed))
         self.auxiliary = nn.Conv2d(config.vector_channels, num_targets, 1, bias=False)
+        bound = config.vector_channels**-0.5  # as reset_parameters draws 1 x 1 convolutions
+        generator = torch.Generator().manual_seed(seed + 1)
+        nn.init.uniform_(self.auxiliary.weight, -bound, bound, generator=generator)
         self.features: torch.Tensor | None = None
         self.head.register_forward_hook(lambda module, inputs, output: self._keep(inputs[0]))
 
