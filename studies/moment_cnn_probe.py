@@ -36,6 +36,7 @@ from chebyshev_moment_fit import (
     select_frames,
 )
 from linear_response_fit import load_split
+from path_sum_network import PathSumNet
 from torch import nn
 
 from torquenet.data.manifest import START_TYPES
@@ -97,9 +98,9 @@ class AuxiliaryMomentCNN(EquivariantTorqueCNN):
         return out.reshape(-1, 3, *out.shape[1:]).transpose(1, 2)
 
 
-def resnet_moments(model: TorqueCNN, spins: torch.Tensor) -> torch.Tensor:
-    """The plain network's output as one (B, 1, 3, L, L) moment vector."""
-    return model(spins)[:, None]
+def moment_output(model: nn.Module, spins: torch.Tensor) -> torch.Tensor:
+    """Predicted moments (B, K, 3, L, L): the plain network's one output, or PathSumNet's K."""
+    return model(spins)[:, None] if isinstance(model, TorqueCNN) else model(spins)
 
 
 def augment_moment_pairs(spins: torch.Tensor, moments: torch.Tensor, generator: torch.Generator):
@@ -131,11 +132,16 @@ def errors(predicted: torch.Tensor, target: torch.Tensor) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument(
-        "--variant", choices=("moments", "control", "auxiliary", "resnet"), required=True
+        "--variant", choices=("moments", "control", "auxiliary", "resnet", "pathsum"), required=True
     )
     ap.add_argument("--aux-weight", type=float, default=1.0, help="auxiliary loss weight")
     ap.add_argument("--train-errors", action="store_true", help="also score training frames")
-    ap.add_argument("--width", type=int, default=None, help="vector = scalar channels (shipped)")
+    ap.add_argument(
+        "--width",
+        type=int,
+        default=None,
+        help="equivariant: vector = scalar channels (default: shipped); resnet: widths w-w-2w-2w",
+    )
     ap.add_argument(
         "--aux-orders", type=int, nargs="+", default=None, help="orders to predict (default all)"
     )
@@ -144,6 +150,8 @@ def main() -> None:
     ap.add_argument("--moments", type=int, default=17)
     ap.add_argument("--twists", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    ap.add_argument("--layers", type=int, default=8, help="pathsum: hopping layers")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=Path("runs/moment_cache"))
     ap.add_argument("--threads", type=int, default=1)
@@ -180,7 +188,8 @@ def main() -> None:
     config = shipped.config
     if args.width:
         config = dataclasses.replace(config, vector_channels=args.width, scalar_channels=args.width)
-    if args.variant in ("auxiliary", "resnet"):
+    fits_moments = args.variant == "resnet" or (args.variant == "pathsum" and args.aux_orders)
+    if args.variant == "auxiliary" or fits_moments:
         orders = args.aux_orders or list(range(3, args.moments))
         if min(orders) < 3 or max(orders) >= args.moments:
             ap.error(f"--aux-orders must lie in 3 .. {args.moments - 1}, got {orders}")
@@ -189,14 +198,19 @@ def main() -> None:
     if args.variant == "resnet":  # the paper's architecture family, fitted to the moments alone
         if len(picked) != 1:
             ap.error("--variant resnet fits one order: give one --aux-orders N")
-        model = TorqueCNN(
-            MODEL_PRESETS["default"], generator=torch.Generator().manual_seed(args.seed)
-        )
+        resnet = MODEL_PRESETS["default"]
+        if args.width:  # widths w-w-2w-2w (the default preset is w = 32)
+            widths = (args.width, args.width, 2 * args.width, 2 * args.width)
+            resnet = dataclasses.replace(resnet, widths=widths)
+        model = TorqueCNN(resnet, generator=torch.Generator().manual_seed(args.seed))
+    elif args.variant == "pathsum":  # moments (--aux-orders) or, without, the torque
+        outputs = len(picked) if fits_moments else 1
+        model = PathSumNet(outputs, args.width or 16, args.layers, seed=args.seed)
     elif args.variant == "auxiliary":
         model = AuxiliaryMomentCNN(config, torque_scale, len(picked), args.seed)
     else:
         model = MomentLiftCNN(config, torque_scale, moments.shape[1], args.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs)
     generator = torch.Generator().manual_seed(args.seed)
     start_time = time.perf_counter()
@@ -206,7 +220,12 @@ def main() -> None:
         for batch in order.split(8):
             if args.variant == "resnet":  # SO(3) x D6 augmentation, as the package trains it
                 rotated, target = augment_moment_pairs(spins[batch], targets[batch], generator)
-                loss = (resnet_moments(model, rotated) - target).pow(2).sum(2).sqrt().mean()
+                loss = (moment_output(model, rotated) - target).pow(2).sum(2).sqrt().mean()
+            elif fits_moments:  # exactly equivariant: no augmentation
+                residual = moment_output(model, spins[batch]) - targets[batch]
+                loss = residual.pow(2).sum(2).sqrt().mean()
+            elif args.variant == "pathsum":
+                loss = relative_l1_loss(model(spins[batch])[:, 0] * torque_scale, torques[batch])
             elif args.variant == "auxiliary":
                 loss = relative_l1_loss(model(spins[batch]), torques[batch])
                 residual = model.predicted_moments() - targets[batch]
@@ -222,8 +241,10 @@ def main() -> None:
             with torch.no_grad():
                 for name, (s, t, mu) in [*val_parts.items(), *check_parts.items()]:
                     mu = torch.zeros_like(mu) if args.variant == "control" else mu
-                    if args.variant == "resnet":
-                        fitted = resnet_moments(model, s)
+                    if fits_moments:
+                        fitted = moment_output(model, s)
+                    elif args.variant == "pathsum":
+                        predicted, fitted = model(s)[:, 0] * torque_scale, None
                     else:
                         predicted = model(s) if args.variant == "auxiliary" else model(s, mu)
                         fitted = model.predicted_moments() if args.variant == "auxiliary" else None
@@ -237,7 +258,7 @@ def main() -> None:
                             f", moments n = {'/'.join(str(orders[k]) for k in shown)} rel. RMS "
                             f"error {'/'.join(f'{relative[k]:.2f}' for k in shown)}"
                         )
-                    torque = "" if args.variant == "resnet" else errors(predicted, t)
+                    torque = "" if fits_moments else errors(predicted, t)
                     print(
                         f"{args.variant} epoch {epoch} ({time.perf_counter() - start_time:.0f} s), "
                         f"{name}: {torque}{extra}",
