@@ -9,6 +9,10 @@ equivariant, since the moments rotate with the spins).  ``--variant auxiliary`` 
 spins-only network and asks a 1 x 1 mix of its last vector features to predict the
 perpendicular moments as well (weight ``--aux-weight``): does supervision with the moments teach
 a spins-only network to build them?  It prints how well it does per order.
+``--variant resnet`` fits the paper's plain ResNet (``default`` preset, or widths w-w-2w-2w with
+``--width w``; SO(3) x D6 augmentation) to one moment order alone, ``--variant pathsum`` the
+bond-modulated hopping network of ``path_sum_network.py`` (to the ``--aux-orders`` moments, or
+to the torque without them).
 ``--probing-distance d [--coherent]`` uses probed moments instead of exact ones (with
 ``--coherent``: the deterministic image sums of ``local_spin_moments``).  Adam, cosine schedule,
 batch 8, no augmentation (the network is equivariant by construction).  Reports the validation
@@ -17,7 +21,8 @@ frames.
 
 Usage: .venv/bin/python studies/moment_cnn_probe.py --variant moments [--moments 17]
        [--frames 300 150] [--epochs 60] [--cache runs/moment_cache]
-       [--probing-distance D --coherent] [--aux-weight W]
+       [--probing-distance D --coherent] [--aux-weight W] [--aux-orders N ...] [--width W]
+       [--lr LR] [--layers T] [--train-errors]
 """
 
 from __future__ import annotations
