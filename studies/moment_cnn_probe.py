@@ -103,11 +103,6 @@ class AuxiliaryMomentCNN(EquivariantTorqueCNN):
         return out.reshape(-1, 3, *out.shape[1:]).transpose(1, 2)
 
 
-def moment_output(model: nn.Module, spins: torch.Tensor) -> torch.Tensor:
-    """Predicted moments (B, K, 3, L, L): the plain network's one output, or PathSumNet's K."""
-    return model(spins)[:, None] if isinstance(model, TorqueCNN) else model(spins)
-
-
 def augment_moment_pairs(spins: torch.Tensor, moments: torch.Tensor, generator: torch.Generator):
     """A Haar rotation and a D6 element per sample on spins and (B, K, 3, L, L) moments."""
     b, k = moments.shape[:2]
@@ -124,6 +119,29 @@ def perpendicular_normalised(moments: torch.Tensor, spins: torch.Tensor, scale=N
     if scale is None:
         scale = perp.pow(2).sum(2).mean(dim=(0, 2, 3)).sqrt()[None, :, None, None, None]
     return perp / scale, scale
+
+
+def predictions(variant, model, spins, moments, torque_scale, fits_moments):
+    """(torques or None, predicted perpendicular moments (B, K, 3, L, L) or None) of a probe."""
+    if variant == "resnet":
+        return None, model(spins)[:, None]
+    if variant == "pathsum":
+        out = model(spins)
+        return (None, out) if fits_moments else (out[:, 0] * torque_scale, None)
+    if variant == "auxiliary":
+        return model(spins), model.predicted_moments()
+    return model(spins, moments), None  # "moments", "control"
+
+
+def moment_errors(fitted: torch.Tensor, target: torch.Tensor, orders: list[int]) -> str:
+    """Relative RMS error of the predicted moments, for the orders 3, 8, 16, 32 among them."""
+    miss = (fitted - target).pow(2).mean(dim=(0, 2, 3, 4))
+    relative = (miss / target.pow(2).mean(dim=(0, 2, 3, 4))).sqrt()
+    shown = [k for k, n in enumerate(orders) if n in (3, 8, 16, 32)] or [0]
+    return (
+        f"moments n = {'/'.join(str(orders[k]) for k in shown)} rel. RMS error "
+        f"{'/'.join(f'{relative[k]:.2f}' for k in shown)}"
+    )
 
 
 def errors(predicted: torch.Tensor, target: torch.Tensor) -> str:
@@ -194,6 +212,7 @@ def main() -> None:
     if args.width:
         config = dataclasses.replace(config, vector_channels=args.width, scalar_channels=args.width)
     fits_moments = args.variant == "resnet" or (args.variant == "pathsum" and args.aux_orders)
+    targets = None
     if args.variant == "auxiliary" or fits_moments:
         orders = args.aux_orders or list(range(3, args.moments))
         if min(orders) < 3 or max(orders) >= args.moments:
@@ -219,24 +238,24 @@ def main() -> None:
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs)
     generator = torch.Generator().manual_seed(args.seed)
     start_time = time.perf_counter()
+
+    def predict(x: torch.Tensor, mu: torch.Tensor):
+        return predictions(args.variant, model, x, mu, torque_scale, fits_moments)
+
     for epoch in range(1, args.epochs + 1):
         model.train()
         order = torch.randperm(len(spins), generator=generator)
         for batch in order.split(8):
+            x, target = spins[batch], targets[batch] if targets is not None else None
             if args.variant == "resnet":  # SO(3) x D6 augmentation, as the package trains it
-                rotated, target = augment_moment_pairs(spins[batch], targets[batch], generator)
-                loss = (moment_output(model, rotated) - target).pow(2).sum(2).sqrt().mean()
-            elif fits_moments:  # exactly equivariant: no augmentation
-                residual = moment_output(model, spins[batch]) - targets[batch]
-                loss = residual.pow(2).sum(2).sqrt().mean()
-            elif args.variant == "pathsum":
-                loss = relative_l1_loss(model(spins[batch])[:, 0] * torque_scale, torques[batch])
-            elif args.variant == "auxiliary":
-                loss = relative_l1_loss(model(spins[batch]), torques[batch])
-                residual = model.predicted_moments() - targets[batch]
-                loss = loss + args.aux_weight * residual.pow(2).sum(2).sqrt().mean()
-            else:
-                loss = relative_l1_loss(model(spins[batch], moments[batch]), torques[batch])
+                x, target = augment_moment_pairs(x, target, generator)
+            predicted, fitted = predict(x, moments[batch])
+            loss = 0.0
+            if predicted is not None:
+                loss = relative_l1_loss(predicted, torques[batch])
+            if fitted is not None:
+                weight = args.aux_weight if predicted is not None else 1.0
+                loss = loss + weight * (fitted - target).pow(2).sum(2).sqrt().mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -246,27 +265,14 @@ def main() -> None:
             with torch.no_grad():
                 for name, (s, t, mu) in [*val_parts.items(), *check_parts.items()]:
                     mu = torch.zeros_like(mu) if args.variant == "control" else mu
-                    if fits_moments:
-                        fitted = moment_output(model, s)
-                    elif args.variant == "pathsum":
-                        predicted, fitted = model(s)[:, 0] * torque_scale, None
-                    else:
-                        predicted = model(s) if args.variant == "auxiliary" else model(s, mu)
-                        fitted = model.predicted_moments() if args.variant == "auxiliary" else None
-                    extra = ""
-                    if fitted is not None:  # relative error of the predicted moments
+                    predicted, fitted = predict(s, mu)
+                    report = [errors(predicted, t)] if predicted is not None else []
+                    if fitted is not None:
                         target, _ = perpendicular_normalised(mu[:, picked], s, scale)
-                        miss = (fitted - target).pow(2).mean(dim=(0, 2, 3, 4))
-                        relative = (miss / target.pow(2).mean(dim=(0, 2, 3, 4))).sqrt()
-                        shown = [k for k, n in enumerate(orders) if n in (3, 8, 16, 32)] or [0]
-                        extra = (
-                            f", moments n = {'/'.join(str(orders[k]) for k in shown)} rel. RMS "
-                            f"error {'/'.join(f'{relative[k]:.2f}' for k in shown)}"
-                        )
-                    torque = "" if fits_moments else errors(predicted, t)
+                        report.append(moment_errors(fitted, target, orders))
                     print(
                         f"{args.variant} epoch {epoch} ({time.perf_counter() - start_time:.0f} s), "
-                        f"{name}: {torque}{extra}",
+                        f"{name}: {', '.join(report)}",
                         flush=True,
                     )
 
