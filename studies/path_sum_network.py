@@ -43,15 +43,15 @@ class PathSumNet(nn.Module):
         self.bond_basis = BondBasis(radius, degree)
         terms = len(self.shells) * (degree + 1) + 1  # bond-modulated hops + on-site term
 
-        def matrices(count: int, rows: int, cols: int, scale: float) -> nn.Parameter:
-            return nn.Parameter(scale * torch.randn(count, rows, cols, generator=generator))
+        def weights(*shape: int, scale: float) -> nn.Parameter:
+            return nn.Parameter(scale * torch.randn(shape, generator=generator))
 
-        self.lift = matrices(1, channels, self.bond_basis.num_vectors + 1, 0.3)[0]
+        self.lift = weights(channels, self.bond_basis.num_vectors + 1, scale=0.3)
         self.hops = nn.ParameterList(
-            matrices(terms, channels, channels, 0.3 / (terms * channels) ** 0.5)
+            weights(terms, channels, channels, scale=0.3 / (terms * channels) ** 0.5)
             for _ in range(num_layers)
         )
-        self.readout = matrices(1, num_outputs, channels, channels**-0.5)[0]
+        self.readout = weights(num_outputs, channels, scale=channels**-0.5)
 
     def forward(self, spins: torch.Tensor) -> torch.Tensor:
         bond_vectors, _ = self.bond_basis(spins)  # (B, F, 3, L, L)
