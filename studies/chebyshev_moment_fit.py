@@ -38,6 +38,7 @@ from torquenet.data.manifest import START_TYPES
 from torquenet.ml import TorqueErrorSummary, relative_magnitude_errors, torque_angles_degrees
 from torquenet.ml._loss import relative_l1_per_site
 from torquenet.ml._metrics import summarize_errors
+from torquenet.ml._model import project_perpendicular
 from torquenet.solvers import local_spin_moments
 
 
@@ -101,8 +102,7 @@ def probing(args: argparse.Namespace) -> tuple[int | None, bool]:
 
 def perpendicular(vectors: torch.Tensor, spins: torch.Tensor) -> torch.Tensor:
     """(B, F, 3, L, L) vectors made perpendicular to S_i, as (B, 3, L, L, F)."""
-    along = (vectors * spins[:, None]).sum(dim=2, keepdim=True)
-    return (vectors - along * spins[:, None]).permute(0, 2, 3, 4, 1)
+    return project_perpendicular(vectors.permute(0, 2, 3, 4, 1), spins[..., None])
 
 
 def fit_and_score(x_train, t_train, x_val, t_val) -> dict[str, float]:

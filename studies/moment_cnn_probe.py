@@ -52,7 +52,7 @@ from torquenet.ml import (
 )
 from torquenet.ml._augment import NUM_POINT_GROUP_OPERATIONS, haar_rotations, transform_pairs
 from torquenet.ml._equivariant import EquivariantTorqueCNN
-from torquenet.ml._model import MODEL_PRESETS, TorqueCNN
+from torquenet.ml._model import MODEL_PRESETS, TorqueCNN, project_perpendicular
 from torquenet.pretrained import default_model_path
 
 
@@ -108,14 +108,13 @@ def augment_moment_pairs(spins: torch.Tensor, moments: torch.Tensor, generator: 
     b, k = moments.shape[:2]
     rotations = haar_rotations(b, generator, dtype=spins.dtype)
     operations = torch.randint(NUM_POINT_GROUP_OPERATIONS, (b,), generator=generator)
-    rotated, _ = transform_pairs(spins, spins, rotations, operations)
-    moved = [transform_pairs(spins, moments[:, j], rotations, operations)[1] for j in range(k)]
-    return rotated, torch.stack(moved, dim=1)
+    pairs = [transform_pairs(spins, moments[:, j], rotations, operations) for j in range(k)]
+    return pairs[0][0], torch.stack([moved for _, moved in pairs], dim=1)
 
 
 def perpendicular_normalised(moments: torch.Tensor, spins: torch.Tensor, scale=None):
     """Parts of (B, K, 3, L, L) moments perpendicular to S_i, divided by each order's RMS."""
-    perp = moments - (moments * spins[:, None]).sum(2, keepdim=True) * spins[:, None]
+    perp = project_perpendicular(moments.transpose(1, 2), spins[:, :, None]).transpose(1, 2)
     if scale is None:
         scale = perp.pow(2).sum(2).mean(dim=(0, 2, 3)).sqrt()[None, :, None, None, None]
     return perp / scale, scale

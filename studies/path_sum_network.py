@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from torquenet.ml._equivariant import BondBasis, hexagonal_orbits, legendre_series
+from torquenet.ml._model import project_perpendicular
 
 
 class PathSumNet(nn.Module):
@@ -76,4 +77,4 @@ class PathSumNet(nn.Module):
             terms.append(along)
             v = v + torch.einsum("tcd,tbdxij->bcxij", weights, torch.stack(terms))
         out = torch.einsum("kc,bcxij->bkxij", self.readout, v)
-        return out - (out * spins[:, None]).sum(dim=2, keepdim=True) * spins[:, None]
+        return project_perpendicular(out.transpose(1, 2), spins[:, :, None]).transpose(1, 2)
