@@ -34,16 +34,16 @@ from dataclasses import replace  # noqa: E402
 from _timing import markdown_table  # noqa: E402
 
 from torquenet.config import load_config  # noqa: E402
-from torquenet.data.builtin_configs import resolve_config_path  # noqa: E402
+from torquenet.data import resolve_config_path  # noqa: E402
 from torquenet.ml import (  # noqa: E402
+    EquivariantModelConfig,
     ModelConfig,
     TrainConfig,
     build_model,
     count_parameters,
     relative_l1_loss,
+    theoretical_receptive_field,
 )
-from torquenet.ml._architectures import theoretical_receptive_field  # noqa: E402
-from torquenet.ml._equivariant import EquivariantModelConfig  # noqa: E402
 
 #: Training batch per recipe: the paper network at L = 96 takes ~10 s per sample and step here.
 TRAIN_BATCH = {"paper": 1}

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import markdown_table  # noqa: E402
 
 from torquenet.config import load_config  # noqa: E402
-from torquenet.data.builtin_configs import resolve_config_path  # noqa: E402
-from torquenet.data.generate import GenerateConfig, generate  # noqa: E402
+from torquenet.data import resolve_config_path  # noqa: E402
+from torquenet.runs import GenerateConfig, generate  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Time per LLG step with the shipped model vs KPM vs ED at L = 48, 96, 192 (issue 8).
+"""Time per LLG step with the shipped model vs KPM vs ED at L = 48, 96, 192.
 
 Usage: .venv/bin/python benchmarks/bench_speedup.py [--threads 2] [--ed-max-L 48] [--kpm-max-L 96]
 Writes benchmarks/results/speedup.md (and prints it).  Everything is measured in one run, so the
@@ -10,7 +10,7 @@ What is timed
 - KPM (default settings: M = 300, d = 48, float64, compiled; and the 4x cheaper, 15x less accurate
   d = 24 float32) and ED (one torch eigh): one field evaluation, after a compile warm-up for KPM
   (4 moments).  An LLG step costs two evaluations plus integrator work that is < 5% of one
-  model forward (BENCHMARKS.md, issue 4), so their step time is 2 x one evaluation.
+  model forward (BENCHMARKS.md, LLG integrator overhead), so their step time is 2 x one evaluation.
 - beyond ``--ed-max-L`` / ``--kpm-max-L``: fitted, ED as c N^3 through the largest measured L,
   KPM as c N through it (exponent 0.99-1.12 measured in benchmarks/results/kpm.md).
 """
@@ -125,7 +125,7 @@ def main() -> None:
         "evaluations (measured once each); (fit): ED ~ N^3, KPM ~ N from the largest measured "
         "L.\n\n"
         + markdown_table(header, rows)
-        + f"\n\nTarget (issue 8): >= 1000x over KPM at L = 96 with the default KPM settings: "
+        + f"\n\nTarget: >= 1000x over KPM at L = 96 with the default KPM settings: "
         f"{measured[default_kpm][96] / measured['model'][96]:.0f}x.\n"
     )
     RESULTS.parent.mkdir(exist_ok=True)

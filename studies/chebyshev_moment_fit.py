@@ -26,83 +26,23 @@ Usage: .venv/bin/python studies/chebyshev_moment_fit.py [--data DIR] [--frames 3
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import torch
-from linear_response_fit import load_split, shell_features
-from tqdm import tqdm
+from _common import (
+    add_probing_arguments,
+    error_summary,
+    load_split,
+    moment_features,
+    perpendicular,
+    probing,
+    select_frames,
+    shell_features,
+)
 
-from torquenet.data.manifest import START_TYPES
-from torquenet.ml import TorqueErrorSummary, relative_magnitude_errors, torque_angles_degrees
-from torquenet.ml._loss import relative_l1_per_site
-from torquenet.ml._metrics import summarize_errors
-from torquenet.ml._model import project_perpendicular
-from torquenet.solvers import local_spin_moments
-
-
-def select_frames(split, start: int, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``count`` frames of one start type, drawn without replacement (seeded)."""
-    spins, torques, start_types = split
-    rows = torch.nonzero(start_types == start)[:, 0]
-    rows = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:count]]
-    return spins[rows], torques[rows]
-
-
-def moment_features(
-    spins: torch.Tensor,
-    num_moments: int,
-    num_twists: int,
-    cache: Path | None,
-    probing_distance: int | None = None,
-    coherent: bool = False,
-):
-    """mu_n, n = 0 .. M-1, of (B, 3, L, L) spins as (B, M, 3, L, L), cached by content.
-
-    ``probing_distance`` None: exact moments; else coloured probes of that distance, with
-    random phases or (``coherent``) the deterministic image sums of ``local_spin_moments``.
-    """
-    tag = bytes([num_moments, num_twists])
-    if probing_distance is not None:
-        tag += f"d{probing_distance}{'c' if coherent else 'r'}".encode()
-    key = hashlib.sha256(spins.numpy().tobytes() + tag).hexdigest()
-    path = cache / f"moments_{key[:16]}.npy" if cache else None
-    if path is not None and path.exists():
-        return torch.from_numpy(np.load(path))
-    textures = spins.permute(0, 2, 3, 1).numpy()
-    options = dict(num_moments=num_moments, num_twists=num_twists)
-    if probing_distance is not None:
-        options.update(probing_distance=probing_distance, coherent=coherent)
-    out = np.concatenate(
-        [
-            local_spin_moments(textures[k : k + 8], **options)
-            for k in tqdm(range(0, len(textures), 8), desc="moments", unit="x8 frames")
-        ]
-    )
-    out = torch.from_numpy(out).permute(0, 1, 4, 2, 3).contiguous()
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, out.numpy())
-    return out
-
-
-def add_probing_arguments(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument(
-        "--probing-distance", type=int, default=None, help="colouring distance (default: exact)"
-    )
-    ap.add_argument(
-        "--coherent", action="store_true", help="unit probe phases: image sums, not estimates"
-    )
-
-
-def probing(args: argparse.Namespace) -> tuple[int | None, bool]:
-    return args.probing_distance, args.coherent
-
-
-def perpendicular(vectors: torch.Tensor, spins: torch.Tensor) -> torch.Tensor:
-    """(B, F, 3, L, L) vectors made perpendicular to S_i, as (B, 3, L, L, F)."""
-    return project_perpendicular(vectors.permute(0, 2, 3, 4, 1), spins[..., None])
+from torquenet.data import START_TYPES
+from torquenet.ml import relative_l1_per_site
 
 
 def fit_and_score(x_train, t_train, x_val, t_val) -> dict[str, float]:
@@ -120,16 +60,6 @@ def fit_and_score(x_train, t_train, x_val, t_val) -> dict[str, float]:
         "p99": val.p99_angle_degrees,
         "magnitude": val.median_relative_magnitude_error,
     }
-
-
-def error_summary(predicted: torch.Tensor, target: torch.Tensor) -> TorqueErrorSummary:
-    """The package's per-site error statistics (as ``torquenet evaluate``) of one prediction."""
-    return summarize_errors(
-        *(
-            f(predicted, target).flatten().double().numpy()
-            for f in (torque_angles_degrees, relative_magnitude_errors, relative_l1_per_site)
-        )
-    )
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
 from torquenet import EDParams, EDSolver, SDModelParams
+from torquenet.dynamics import LLGParams
 from torquenet.observables import topological_charge
 from torquenet.textures import (
     SkyrmionLatticeAnsatz,
@@ -29,9 +30,9 @@ L = 12
 
 
 def energy_per_site(solver: EDSolver, spins: np.ndarray) -> float:
+    """(Omega - H_ext . sum S) / N with the paper's H_ext (LLGParams default)."""
     omega = float(solver.compute(spins).grand_potential)
-    zeeman = -solver.params.external_field_vector @ spins.reshape(-1, 3).sum(axis=0)
-    return (omega + zeeman) / spins.shape[0] ** 2
+    return (omega + float(LLGParams().zeeman_energy(spins))) / spins.shape[0] ** 2
 
 
 def main() -> None:

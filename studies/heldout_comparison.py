@@ -19,8 +19,7 @@ import json
 import torch
 from torch.utils.data import Subset
 
-from torquenet.data.dataset import TrajectoryDataset
-from torquenet.data.manifest import START_TYPES, read_manifest
+from torquenet.data import START_TYPES, TrajectoryDataset, read_manifest
 from torquenet.ml import evaluate_torques, load_model_file
 
 

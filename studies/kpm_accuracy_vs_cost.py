@@ -2,7 +2,7 @@
 
 A trained network is worth using where it is faster than KPM *at equal accuracy*.  This study
 scores KPM with reduced settings (fewer Chebyshev moments M, coarser probing distance d) with the
-metrics of issue 6 (median / p99 angle, median relative magnitude error, relative L1 loss of
+metrics of the accuracy targets (median / p99 angle, median relative magnitude error, relative L1 loss of
 Eq. 11) against the same ED labels the networks are scored on, and times it next to the shipped
 network.
 
@@ -23,12 +23,10 @@ import time
 
 import numpy as np
 import torch
-from chebyshev_moment_fit import error_summary, select_frames
-from linear_response_fit import load_split
+from _common import error_summary, load_split, select_frames
 
-from torquenet.data.manifest import START_TYPES, read_manifest
+from torquenet.data import START_TYPES, read_manifest
 from torquenet.ml import load_model_file
-from torquenet.model import SDModelParams
 from torquenet.observables import perpendicular_part
 from torquenet.pretrained import default_model_path
 from torquenet.solvers import KPMParams, KPMSolver
@@ -89,10 +87,10 @@ def main() -> None:
         ap.error(f"--settings must be M:d pairs of integers, got {args.settings}")
     torch.set_num_threads(args.threads)
     manifest = read_manifest(args.data)
-    config = manifest.config
-    if config["solver"]["kind"] != "ed" or config["solver"]["ed"]["num_twists"] != TILES:
+    labels = manifest.label_solver()
+    if labels.kind != "ed" or labels.ed.num_twists != TILES:
         ap.error(f"{args.data} is not labelled by ED with {TILES} x {TILES} twists")
-    params = SDModelParams(**config["solver"]["model"])
+    params = manifest.physics()
     validation = load_split(args.data, "validation")
     for name in args.starts:
         spins, labels = select_frames(validation, START_TYPES.index(name), args.frames, seed=1)

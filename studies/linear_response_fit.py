@@ -19,31 +19,10 @@ from __future__ import annotations
 import argparse
 
 import torch
+from _common import load_split, shell_features
 
-from torquenet.data.dataset import TrajectoryDataset
-from torquenet.data.manifest import START_TYPES
-from torquenet.ml import torque_angles_degrees
-from torquenet.ml._equivariant import BondBasis
-from torquenet.ml._loss import relative_l1_per_site
-
-
-def load_split(directory: str, split: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    dataset = TrajectoryDataset(directory, split, dtype=torch.float64)
-    items = [dataset[i] for i in range(len(dataset))]
-    stack = lambda key: torch.stack([it[key] for it in items])  # noqa: E731
-    return stack("spins"), stack("torques"), torch.tensor([it["start_type"] for it in items])
-
-
-def shell_features(spins: torch.Tensor, radius: int, degree: int) -> torch.Tensor:
-    """(B, 3, L, L, F): per shell within ``radius`` and n <= degree, the model's bond-basis
-    vectors <P_n(c_ij) S_j>_shell (:class:`BondBasis`, degree 0 included), made perpendicular
-    to S_i."""
-    basis = BondBasis(radius, max(degree, 1))  # a bond basis has degree >= 1; extra ones dropped
-    vectors, _ = basis(spins)  # (B, shells * (K + 1), 3, L, L), shell-major
-    vectors = vectors.unflatten(1, (len(basis.shells), basis.degree + 1))[:, :, : degree + 1]
-    vectors = vectors.flatten(1, 2)
-    along = (vectors * spins[:, None]).sum(dim=2, keepdim=True)
-    return (vectors - along * spins[:, None]).permute(0, 2, 3, 4, 1)
+from torquenet.data import START_TYPES
+from torquenet.ml import relative_l1_per_site, torque_angles_degrees
 
 
 def main() -> None:

@@ -33,26 +33,30 @@ import time
 from pathlib import Path
 
 import torch
-from chebyshev_moment_fit import (
+from _common import (
+    PathSumNet,
     add_probing_arguments,
     error_summary,
+    load_split,
     moment_features,
     probing,
     select_frames,
 )
-from linear_response_fit import load_split
-from path_sum_network import PathSumNet
 from torch import nn
 
-from torquenet.data.manifest import START_TYPES
+from torquenet.data import START_TYPES
 from torquenet.ml import (
+    MODEL_PRESETS,
+    NUM_POINT_GROUP_OPERATIONS,
+    EquivariantTorqueCNN,
+    TorqueCNN,
+    haar_rotations,
     load_model_file,
     relative_l1_loss,
     torque_angles_degrees,
+    transform_pairs,
 )
-from torquenet.ml._augment import NUM_POINT_GROUP_OPERATIONS, haar_rotations, transform_pairs
-from torquenet.ml._equivariant import EquivariantTorqueCNN
-from torquenet.ml._model import MODEL_PRESETS, TorqueCNN, project_perpendicular
+from torquenet.observables import perpendicular_part
 from torquenet.pretrained import default_model_path
 
 
@@ -114,7 +118,7 @@ def augment_moment_pairs(spins: torch.Tensor, moments: torch.Tensor, generator: 
 
 def perpendicular_normalised(moments: torch.Tensor, spins: torch.Tensor, scale=None):
     """Parts of (B, K, 3, L, L) moments perpendicular to S_i, divided by each order's RMS."""
-    perp = project_perpendicular(moments.transpose(1, 2), spins[:, :, None]).transpose(1, 2)
+    perp = perpendicular_part(moments, spins[:, None], axis=2)
     if scale is None:
         scale = perp.pow(2).sum(2).mean(dim=(0, 2, 3)).sqrt()[None, :, None, None, None]
     return perp / scale, scale

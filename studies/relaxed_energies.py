@@ -27,8 +27,13 @@ import numpy as np
 from scipy.optimize import minimize
 
 from torquenet import EDParams, EDSolver, SDModelParams
-from torquenet.analysis import count_skyrmions, peak_intensity
-from torquenet.observables import structure_factor, topological_charge
+from torquenet.dynamics import LLGParams
+from torquenet.observables import (
+    count_skyrmions,
+    peak_intensity,
+    structure_factor,
+    topological_charge,
+)
 from torquenet.textures import SkyrmionLatticeAnsatz, nesting_wavevectors, skyrmion_lattice, spiral
 
 L = 12
@@ -37,7 +42,7 @@ L = 12
 def energy_and_field(solver: EDSolver, spins: np.ndarray) -> tuple[float, np.ndarray]:
     """E/N and the effective field H + H_ext (= -N dE/dS) of unit spins, one diagonalisation."""
     result = solver.compute(spins)
-    external = solver.params.external_field_vector
+    external = LLGParams().external_field_vector  # the paper's H_ext
     energy = (float(result.grand_potential) - float(np.sum(spins @ external))) / (L * L)
     return energy, result.fields + external
 

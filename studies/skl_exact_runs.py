@@ -13,8 +13,8 @@ import argparse
 
 import torch
 
-from torquenet.data import SimulationConfig, StepProgressBar, simulate
 from torquenet.dynamics import LLGParams
+from torquenet.runs import SimulationConfig, StepProgressBar, simulate
 from torquenet.solvers import EDParams, SolverConfig
 from torquenet.textures import SkyrmionPerturbation
 

@@ -15,23 +15,24 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
 import numpy as np
 import torch
 
+from torquenet.config import from_mapping
 from torquenet.data import read_trajectory
-from torquenet.demo import skyrmion_lattice_order
 from torquenet.dynamics import LLGParams, run_llg
 from torquenet.ml import CNNSolver
+from torquenet.observables import skyrmion_lattice_order
 from torquenet.pretrained import default_model_path
 
 
 def compare_run(path: str, solver: CNNSolver, every: int) -> list[str]:
     run = read_trajectory(path)
     config = json.loads(run.attributes["config"])
-    llg = LLGParams(
-        time_step=config["llg"]["time_step"], damping=config["llg"]["damping"], temperature=0.0
-    )
+    # the run's dynamics (dt, damping, H_ext), without noise
+    llg = replace(from_mapping(LLGParams, config["llg"], f"{path}: llg"), temperature=0.0)
     model_frames = {}
 
     def observe(step, spins, result):

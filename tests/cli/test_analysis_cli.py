@@ -14,21 +14,20 @@ import torch
 from numpy.testing import assert_allclose
 
 import torquenet
-from torquenet.analysis import count_skyrmions, peak_intensity, receptive_field_radius
+from torquenet.analysis import receptive_field_radius
 from torquenet.cli import main
 from torquenet.config import load_config
-from torquenet.data import (
-    SimulationConfig,
-    Trajectory,
-    read_trajectory,
-    simulate,
-    write_trajectory,
-)
-from torquenet.data.dataset import TrajectoryDataset
-from torquenet.data.generate import GenerateConfig, generate
+from torquenet.data import Trajectory, TrajectoryDataset, read_trajectory, write_trajectory
 from torquenet.lattice import TriangularLattice
 from torquenet.ml import CNNSolver, ModelConfig, TorqueCNN, save_model_file
-from torquenet.observables import magnetization, structure_factor, topological_charge
+from torquenet.observables import (
+    count_skyrmions,
+    magnetization,
+    peak_intensity,
+    structure_factor,
+    topological_charge,
+)
+from torquenet.runs import GenerateConfig, SimulationConfig, generate, simulate
 from torquenet.textures import nesting_wavevectors, skyrmion_lattice, spiral
 
 #: Sums and differences of float64 FFT outputs and of identical inputs: rounding only.
@@ -82,7 +81,7 @@ def _model_file(path, dataset, *, zero=False, **physics):
         with torch.no_grad():
             for parameter in model.parameters():
                 parameter.zero_()
-    params = replace(config.solver.model, **physics)
+    params = replace(config.model, **physics)
     return save_model_file(path, model, params=params, dataset_checksum="test")
 
 

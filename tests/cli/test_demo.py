@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from torquenet.cli import main
-from torquenet.demo import DemoConfig, run_demo, skyrmion_lattice_order
 from torquenet.ml import load_model_file
 from torquenet.model import SDModelParams
-from torquenet.pretrained import default_model_path, model_card
-from torquenet.solvers import SolverConfig, build_solver
+from torquenet.observables import skyrmion_lattice_order
+from torquenet.pretrained import default_model_path, model_card, resolve_model_file
+from torquenet.runs import DemoConfig, build_solver, run_demo
+from torquenet.solvers import SolverConfig
 from torquenet.textures import ferromagnet, random_spins, skyrmion_lattice
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -41,6 +42,8 @@ def test_shipped_model_loads_with_the_default_physics():
     # --solver cnn without --model means the shipped model
     solver = build_solver(SolverConfig(kind="cnn"))
     assert solver.info.dataset_checksum == info.dataset_checksum
+    assert resolve_model_file("") == resolve_model_file(None) == default_model_path()
+    assert DemoConfig().solver().cnn.model_file == str(default_model_path())
 
 
 def test_demo_runs_resumes_and_reports(tmp_path):
@@ -67,21 +70,21 @@ def test_demo_runs_resumes_and_reports(tmp_path):
 def test_interrupted_demo_stage_keeps_its_simulation_time(tmp_path, monkeypatch):
     import time
 
-    import torquenet.demo
+    import torquenet.runs._demo as demo_module
 
-    real_simulate = torquenet.demo.simulate
+    real_simulate = demo_module.simulate
 
     def interrupted(*args, **kwargs):
         time.sleep(0.2)
         raise KeyboardInterrupt
 
     config = DemoConfig(L=12, restoration_steps=2, stability_steps=0, save_every=1)
-    monkeypatch.setattr(torquenet.demo, "simulate", interrupted)
+    monkeypatch.setattr(demo_module, "simulate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_demo(tmp_path, config)
     partial = json.loads((tmp_path / "restoration" / "timing.partial.json").read_text())
     assert partial["wall_seconds"] >= 0.2
-    monkeypatch.setattr(torquenet.demo, "simulate", real_simulate)
+    monkeypatch.setattr(demo_module, "simulate", real_simulate)
     summary = run_demo(tmp_path, config)
     assert summary["restoration"]["wall_seconds"] >= 0.2  # the interrupted call counts
     assert not (tmp_path / "restoration" / "timing.partial.json").exists()

@@ -11,7 +11,7 @@ def test_fields_cli_matches_python_api(tmp_path, rng):
     spins = random_spins(6, rng)
     np.save(tmp_path / "in.npy", spins)
     (tmp_path / "cfg.yaml").write_text(
-        "ed:\n  num_twists: 1\nmodel:\n  electron_temperature: 0.1\n"
+        "solver:\n  ed:\n    num_twists: 1\nmodel:\n  electron_temperature: 0.1\n"
     )
     rc = main(
         [
@@ -56,7 +56,7 @@ def test_fields_cli_errors_are_one_clear_line(tmp_path, capsys, rng, setup, mess
         np.save(path, 2 * random_spins(6, rng))
     elif setup == "bad_key":
         np.save(path, random_spins(6, rng))
-        (tmp_path / "c.yaml").write_text("kind: ed\nfoo: 1\n")
+        (tmp_path / "c.yaml").write_text("solver:\n  kind: ed\n  foo: 1\n")
         args += ["--config", str(tmp_path / "c.yaml")]
     elif setup == "corrupt":
         path.write_bytes(b"not numpy")

@@ -17,7 +17,7 @@ ATOL_SAME_COMPUTATION = 1e-13
 def test_fields_cli_kpm_flags_match_python_api(tmp_path, rng):
     spins = random_spins(6, rng)
     np.save(tmp_path / "in.npy", spins)
-    (tmp_path / "cfg.yaml").write_text("kpm:\n  compile: true\n  num_moments: 50\n")
+    (tmp_path / "cfg.yaml").write_text("solver:\n  kpm:\n    compile: true\n    num_moments: 50\n")
     args = ["fields", "--spins", str(tmp_path / "in.npy"), "--out", str(tmp_path / "out.npy")]
     args += ["--config", str(tmp_path / "cfg.yaml"), "--solver", "kpm", "--kT", "0.1"]
     args += ["--num-moments", "120", "--probing-distance", "3", "--num-random-vectors", "2"]
@@ -31,8 +31,9 @@ def test_fields_cli_kpm_flags_match_python_api(tmp_path, rng):
         np.load(tmp_path / "out.npy"), expected.fields, rtol=0, atol=ATOL_SAME_COMPUTATION
     )
     saved = yaml.safe_load((tmp_path / "out.config.yaml").read_text())
-    assert saved["kind"] == "kpm"
-    assert saved["kpm"] == {
+    assert saved["model"]["electron_temperature"] == 0.1
+    assert saved["solver"]["kind"] == "kpm"
+    assert saved["solver"]["kpm"] == {
         "num_moments": 120,
         "probing_distance": 3,
         "num_random_vectors": 2,

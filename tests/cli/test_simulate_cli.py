@@ -13,9 +13,10 @@ import torch
 
 from tests.helpers import assert_same_trajectory
 from torquenet.cli import main
-from torquenet.data import SimulationConfig, read_trajectory, simulate, work_directory
+from torquenet.data import read_trajectory
 from torquenet.dynamics import LLGParams
 from torquenet.model import SDModelParams
+from torquenet.runs import SimulationConfig, simulate, work_directory
 from torquenet.solvers import EDParams, SolverConfig
 
 ARGS = [
@@ -40,10 +41,9 @@ CONFIG = SimulationConfig(
     save_every=5,
     checkpoint_every=10,
     seed=4,
+    model=SDModelParams(electron_temperature=0.1),
     llg=LLGParams(time_step=0.1, damping=0.1, temperature=0.05),
-    solver=SolverConfig(
-        kind="ed", model=SDModelParams(electron_temperature=0.1), ed=EDParams(num_twists=1)
-    ),
+    solver=SolverConfig(kind="ed", ed=EDParams(num_twists=1)),
 )
 CHILD_ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 

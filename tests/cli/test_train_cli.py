@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from torquenet.cli import main
-from torquenet.ml import CNNSolver, read_model_file
-from torquenet.ml._dataset_training import dataset_identity
+from torquenet.ml import CNNSolver, dataset_identity, read_model_file
 from torquenet.model import SDModelParams
 
 
@@ -62,7 +61,7 @@ def second_dataset(tmp_path_factory):
 
 def test_train_cli_trains_on_several_datasets_together(small_dataset, second_dataset, tmp_path):
     from torquenet.data.dataset import TrajectoryDataset
-    from torquenet.ml._dataset_training import combined_identity
+    from torquenet.ml import combined_identity
 
     out = tmp_path / "run"
     data = [str(small_dataset), str(second_dataset)]
@@ -93,7 +92,7 @@ def test_train_refuses_datasets_of_different_physics_or_size(
 ):
     import shutil
 
-    from torquenet.ml._dataset_training import combined_identity
+    from torquenet.ml import combined_identity
 
     other = tmp_path / "other"
     shutil.copytree(small_dataset, other)
@@ -101,7 +100,7 @@ def test_train_refuses_datasets_of_different_physics_or_size(
     if key == "L":
         manifest["config"]["L"] = value
     else:
-        manifest["config"]["solver"]["model"][key] = value
+        manifest["config"]["model"][key] = value
     (other / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match=message) as info:
         combined_identity([small_dataset, other])

@@ -62,8 +62,7 @@ def test_batches_equal_single_textures(model, rng):
 
 def test_from_file_checks_physics(model, tmp_path):
     path = save_model_file(tmp_path / "m.pt", model, params=SDModelParams(), dataset_checksum="x")
-    solver = CNNSolver.from_file(path, SDModelParams(external_field=(0.0, 0.0, 0.01)))
-    assert solver.params.external_field == (0.0, 0.0, 0.01)
+    solver = CNNSolver.from_file(path, SDModelParams())
     assert solver.info is not None and solver.info.dataset_checksum == "x"
     assert CNNSolver.from_file(path).params == SDModelParams()
     with pytest.raises(ValueError, match="sd_coupling: trained 1.0, requested 2.0"):

@@ -12,6 +12,7 @@ from torquenet.ml import (
     TensorPairDataset,
     evaluate_torques,
     relative_l1_loss,
+    relative_l1_per_site,
     relative_magnitude_errors,
     summarize_dataset,
     torque_angles_degrees,
@@ -41,6 +42,21 @@ def test_loss_is_scale_invariant_and_zero_at_the_truth():
 def test_loss_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="batch, 3, L1, L2"):
         relative_l1_loss(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 3))
+    with pytest.raises(ValueError, match="3 components on dim -1"):
+        relative_l1_per_site(torch.zeros(2, 2, 4), torch.zeros(2, 2, 4), dim=-1)
+
+
+def test_one_loss_for_networks_and_channels_last_arrays():
+    """The numpy Eq. (11) of the analysis reports is the same function as the training loss."""
+    from torquenet.analysis import relative_l1_loss as channels_last_loss
+
+    g = torch.Generator().manual_seed(1)
+    a, b = (torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64) for _ in range(2))
+    per_site = relative_l1_per_site(a, b)
+    last = relative_l1_per_site(a.movedim(1, -1), b.movedim(1, -1), dim=-1)
+    assert torch.equal(per_site, last)
+    value = channels_last_loss(a.movedim(1, -1).numpy(), b.movedim(1, -1).numpy())
+    assert value == pytest.approx(float(relative_l1_loss(a, b)), rel=1e-15)
 
 
 def test_angle_and_magnitude_errors():

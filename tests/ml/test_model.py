@@ -75,7 +75,7 @@ def test_presets():
     assert paper.widths == (64, 128, 256, 512) and paper.kernel_size == 5
     assert receptive_field(paper) == 41  # paper Sec. III E
     assert receptive_field(MODEL_PRESETS["default"]) == 41
-    # 16.5 M parameters for the paper widths (shared/FACTS.md)
+    # 16.5 M parameters for the paper widths (the paper's network size)
     assert abs(count_parameters(TorqueCNN(paper)) - 16.5e6) < 0.05e6
 
 

@@ -74,10 +74,20 @@ def test_refuses_different_physics(saved):
         load_model_file(path, params=SDModelParams(chemical_potential=-3.0))
 
 
-def test_external_field_is_free(saved):
-    """H_ext is added by the dynamics and was removed from the training torques."""
+def test_files_written_with_hext_among_the_sd_parameters_still_load(saved, tmp_path):
+    """Files from before H_ext moved to the dynamics carry it in sd_model_params; it never was
+    part of the electron problem (removed from the training torques), so it is ignored."""
     _, path = saved
-    load_model_file(path, params=SDModelParams(external_field=(0.0, 0.0, 0.02)))
+    payload = torch.load(path, weights_only=True)
+    payload["sd_model_params"]["external_field"] = [0.0, 0.0, 0.005]
+    legacy = tmp_path / "legacy.pt"
+    torch.save(payload, legacy)
+    _, info = load_model_file(legacy, params=SDModelParams())
+    assert info.params == SDModelParams()
+    payload["sd_model_params"]["hund"] = 1.0  # any other unknown key is still an error
+    torch.save(payload, legacy)
+    with pytest.raises(ValueError, match="unknown key.*hund"):
+        read_model_file(legacy)
 
 
 def test_refuses_truncated_file(saved, tmp_path):

@@ -10,10 +10,12 @@ import torch
 
 from tests.helpers import random_rotation
 from torquenet import SDModelParams
-from torquenet.ml import TrainConfig, load_model_file, train
-from torquenet.ml._equivariant import (
+from torquenet.ml import (
     EquivariantModelConfig,
     EquivariantTorqueCNN,
+    TrainConfig,
+    load_model_file,
+    train,
     widen_equivariant,
 )
 from torquenet.textures import random_spins

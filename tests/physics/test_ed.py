@@ -1,4 +1,4 @@
-"""Physics checks of the exact-diagonalisation solver (issue 2 acceptance)."""
+"""Physics checks of the exact-diagonalisation solver."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Physics checks of the KPM solver against ED (issue 3 acceptance).
+"""Physics checks of the KPM solver against ED.
 
 Accuracy is measured on the torque, the field component perpendicular to the spin (~5% of the
 field here), as the relative RMS error over all sites.
@@ -13,7 +13,8 @@ from numpy.testing import assert_allclose
 
 from tests.helpers import random_rotation, rotate_spin
 from torquenet import EDSolver, SDModelParams, TriangularLattice
-from torquenet.solvers import KPMParams, KPMSolver, SolverConfig, build_solver
+from torquenet.runs import build_solver
+from torquenet.solvers import KPMParams, KPMSolver, SolverConfig
 from torquenet.textures import random_spins, skyrmion_lattice
 
 # Every site probed deterministically and M = 600 at kT = 0.05: the series of omega is converged

@@ -3,9 +3,9 @@
 import pytest
 
 from torquenet.config import load_config
-from torquenet.data.builtin_configs import builtin_config_names, resolve_config_path
-from torquenet.data.generate import GenerateConfig
+from torquenet.data import builtin_config_names, resolve_config_path
 from torquenet.ml import TrainConfig
+from torquenet.runs import GenerateConfig
 
 CASES = [("data", name, GenerateConfig) for name in builtin_config_names("data")] + [
     ("train", name, TrainConfig) for name in builtin_config_names("train")

@@ -3,6 +3,7 @@ import pytest
 
 from torquenet._validation import check_spins
 from torquenet.config import from_mapping
+from torquenet.runs import FieldsConfig
 from torquenet.solvers import SolverConfig
 
 
@@ -33,6 +34,9 @@ def test_unknown_config_key_lists_valid_keys():
 
 
 def test_config_builds_nested_dataclasses():
-    cfg = from_mapping(SolverConfig, {"model": {"hopping": [1, 0, -0.5]}, "ed": {"num_twists": 3}})
+    cfg = from_mapping(
+        FieldsConfig,
+        {"model": {"hopping": [1, 0, -0.5]}, "solver": {"ed": {"num_twists": 3}}},
+    )
     assert cfg.model.hopping == (1.0, 0.0, -0.5)
-    assert cfg.ed.num_twists == 3
+    assert cfg.solver.ed.num_twists == 3

@@ -1,4 +1,12 @@
-"""Analysis and figures: snapshots, S(q) pictures, accuracy metrics, receptive fields."""
+"""Analysis and figures: S(q, t) and snapshots of trajectories, model accuracy and symmetry,
+receptive fields, exact-vs-model comparisons.
+
+The report functions (``analyze_trajectories``, ``evaluate_model``, ``compare_ensembles``,
+``receptive_field_report``) are the Python mirrors of ``torquenet analyze | evaluate | compare |
+erf``; the ``plot_*`` functions draw one picture each on a matplotlib Axes.  Observables of a
+single texture (topological charge, skyrmion counts, S(q), Bragg peaks) live in
+:mod:`torquenet.observables`.
+"""
 
 from torquenet.analysis._comparison import ComparisonConfig, compare_ensembles
 from torquenet.analysis._ensembles import (
@@ -7,7 +15,7 @@ from torquenet.analysis._ensembles import (
     plot_time_series,
 )
 from torquenet.analysis._evaluation import EvaluationConfig, evaluate_model
-from torquenet.analysis._figures import pyplot, save_figure
+from torquenet.analysis._figures import save_figure
 from torquenet.analysis._metrics import (
     angle_error_degrees,
     equivariance_errors,
@@ -16,12 +24,7 @@ from torquenet.analysis._metrics import (
     relative_rms_error,
     torque_metrics,
 )
-from torquenet.analysis._momentum import (
-    brillouin_zone_corners,
-    peak_intensity,
-    plot_structure_factor,
-    skyrmion_peak_indices,
-)
+from torquenet.analysis._momentum import brillouin_zone_corners, plot_structure_factor
 from torquenet.analysis._receptive_field import (
     effective_receptive_field,
     plot_receptive_field,
@@ -31,44 +34,38 @@ from torquenet.analysis._receptive_field_report import (
     ReceptiveFieldConfig,
     receptive_field_report,
 )
-from torquenet.analysis._snapshots import plot_texture
+from torquenet.analysis._snapshots import plot_corner_snapshots, plot_texture
 from torquenet.analysis._trajectory_report import (
     STRUCTURE_FACTOR_NORMALISATION,
     AnalysisConfig,
     analyze_trajectories,
-    count_skyrmions,
 )
-from torquenet.observables import perpendicular_part
 
 __all__ = [
     "STRUCTURE_FACTOR_NORMALISATION",
     "AnalysisConfig",
     "ComparisonConfig",
+    "EnsembleStructureFactor",
     "EvaluationConfig",
     "ReceptiveFieldConfig",
     "analyze_trajectories",
-    "compare_ensembles",
-    "count_skyrmions",
-    "evaluate_model",
-    "receptive_field_report",
-    "EnsembleStructureFactor",
-    "ensemble_structure_factor",
-    "plot_time_series",
     "angle_error_degrees",
     "brillouin_zone_corners",
+    "compare_ensembles",
     "effective_receptive_field",
+    "ensemble_structure_factor",
     "equivariance_errors",
-    "peak_intensity",
-    "perpendicular_part",
+    "evaluate_model",
+    "plot_corner_snapshots",
     "plot_receptive_field",
     "plot_structure_factor",
     "plot_texture",
-    "pyplot",
+    "plot_time_series",
     "receptive_field_radius",
+    "receptive_field_report",
     "relative_l1_loss",
     "relative_magnitude_error",
     "relative_rms_error",
     "save_figure",
-    "skyrmion_peak_indices",
     "torque_metrics",
 ]

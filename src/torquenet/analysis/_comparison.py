@@ -24,18 +24,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from torquenet._validation import check_float, check_int
-from torquenet.analysis._ensembles import EnsembleStructureFactor, plot_time_series
-from torquenet.analysis._figures import pyplot, save_figure
-from torquenet.analysis._trajectory_report import (
-    PEAK_LABEL,
-    STRUCTURE_FACTOR_NORMALISATION,
+from torquenet.analysis._comparison_figures import draw_comparison
+from torquenet.analysis._trajectory_numbers import (
     TIME_MATCH_ATOL,
     EnsembleSummary,
     frame_indices,
     mean_and_error,
-    plot_structure_factor_row,
     summarize_ensemble,
 )
+from torquenet.analysis._trajectory_report import STRUCTURE_FACTOR_NORMALISATION
 from torquenet.config import save_config
 
 logger = logging.getLogger(__name__)
@@ -226,7 +223,9 @@ def compare_ensembles(
     differences = {"(model - exact) / exact": (delta, delta_err)}
     if paired:
         differences["paired (same starts)"] = paired
-    written = _draw(times, exact, model, picks, differences, charges, config, out)
+    written = draw_comparison(
+        times, exact, model, picks, differences, charges, config.tolerance, out
+    )
     summary = _summary(times, delta, delta_err, config.tolerance)
     summary["paired"] = (
         {**_difference_statistics(times, *paired), "pairing": PAIRING_DESCRIPTION}
@@ -333,59 +332,3 @@ def _summary(times, delta, delta_err, tolerance: float) -> dict[str, Any]:
         # every time must be defined (exact peak > 0) and within the tolerance
         "passed": bool(np.isfinite(delta).all() and worst is not None and worst <= tolerance),
     }
-
-
-def _draw(
-    times,
-    exact: EnsembleStructureFactor,
-    model: EnsembleStructureFactor,
-    picks,
-    differences,
-    charges,
-    config: ComparisonConfig,
-    out: Path,
-) -> list[Path]:
-    plt = pyplot()
-    written: list[Path] = []
-    fig, axes = plt.subplots(
-        2, len(picks), figsize=(4.6 * len(picks), 8.4), layout="constrained", squeeze=False
-    )
-    vmax = [float(max(exact.mean[k].max(), model.mean[k].max())) for k in picks]
-    for row, (name, ens) in enumerate((("exact", exact), ("model", model))):
-        panels = [(ens.mean[k], f"{name}, t = {times[k]:g} $t_0$") for k in picks]
-        plot_structure_factor_row(panels, axes=axes[row], vmax=vmax)
-    fig.suptitle(
-        f"S(q, t): exact ({exact.num_runs} runs, top) vs model ({model.num_runs} runs, bottom); "
-        f"same colour scale in each column"
-    )
-    written += save_figure(fig, out / "structure_factor_comparison")
-    fig, (top, middle, bottom) = plt.subplots(
-        3, 1, figsize=(7, 9), sharex=True, layout="constrained"
-    )
-    plot_time_series(
-        times,
-        {"exact": exact.peak_mean_and_error(), "model": model.peak_mean_and_error()},
-        ylabel=PEAK_LABEL,
-        ax=top,
-        title="Bragg-peak intensity (band: standard error over runs)",
-    )
-    plot_time_series(times, differences, ylabel="relative difference", ax=middle)
-    middle.axhspan(
-        -config.tolerance,
-        config.tolerance,
-        color="green",
-        alpha=0.12,
-        label=f"tolerance $\\pm${config.tolerance:g}",
-    )
-    middle.axhline(0.0, color="k", lw=0.8)
-    middle.legend()
-    plot_time_series(
-        times,
-        {"exact": charges["exact"], "model": charges["model"]},
-        ylabel="topological charge Q (run mean)",
-        ax=bottom,
-    )
-    for ax in (top, middle):
-        ax.set_xlabel("")
-    written += save_figure(fig, out / "peak_comparison")
-    return written

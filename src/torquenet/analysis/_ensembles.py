@@ -10,8 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from torquenet.analysis._figures import pyplot
-from torquenet.analysis._momentum import peak_intensity
-from torquenet.observables import structure_factor
+from torquenet.observables import peak_intensity, structure_factor
 
 
 @dataclass(frozen=True)

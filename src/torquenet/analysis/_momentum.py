@@ -9,7 +9,6 @@ from numpy.typing import NDArray
 
 from torquenet.analysis._figures import pyplot
 from torquenet.lattice import TriangularLattice
-from torquenet.textures import nesting_wavevectors
 
 
 def brillouin_zone_corners() -> NDArray[np.float64]:
@@ -19,24 +18,6 @@ def brillouin_zone_corners() -> NDArray[np.float64]:
     """
     angles = np.arange(7) * np.pi / 3
     return 4 * np.pi / 3 * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
-
-
-def skyrmion_peak_indices(L: int) -> list[tuple[int, int]]:
-    """Grid indices (m1, m2) of the six wave vectors +-Q_eta (needs L divisible by 12)."""
-    lattice = TriangularLattice(L)
-    try:
-        return [lattice.momentum_index(s * q) for q in nesting_wavevectors() for s in (1, -1)]
-    except ValueError as exc:
-        raise ValueError(
-            f"the +-Q_eta peaks (|Q| = pi/3) lie on the momentum grid only for L divisible by "
-            f"12; got L = {L}"
-        ) from exc
-
-
-def peak_intensity(structure_factor: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mean of S(q) over the six +-Q_eta, shape (...,) for S of shape (..., L, L)."""
-    idx = skyrmion_peak_indices(structure_factor.shape[-1])
-    return np.mean([structure_factor[..., m1, m2] for m1, m2 in idx], axis=0)
 
 
 def _extended_zone(lattice: TriangularLattice, values: NDArray, radius: float):

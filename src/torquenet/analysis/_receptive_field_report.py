@@ -23,8 +23,7 @@ from torquenet.analysis._receptive_field import (
     receptive_field_radius,
 )
 from torquenet.config import save_config
-from torquenet.ml import CNNSolver
-from torquenet.ml._architectures import theoretical_receptive_field
+from torquenet.ml import CNNSolver, theoretical_receptive_field
 from torquenet.textures import random_spins, skyrmion_lattice
 
 logger = logging.getLogger(__name__)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from torquenet.analysis._figures import pyplot
+from torquenet.analysis._figures import pyplot, save_figure
 from torquenet.lattice import TriangularLattice
 
 
@@ -73,3 +74,23 @@ def plot_texture(
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_corner_snapshots(
+    trajectory: Any, stem: str | Path, size: int = 24, formats: tuple[str, ...] = ("png",)
+) -> list[Path]:
+    """First, middle and last frame of a trajectory's ``size`` x ``size`` corner, side by side.
+
+    On a large lattice the whole-lattice snapshots hide site-scale noise; the corner shows it.
+    ``trajectory`` is a :class:`~torquenet.data.Trajectory`; the figure is written to
+    ``stem.<format>`` for each format.
+    """
+    n = min(size, trajectory.spins.shape[1])
+    picks = sorted({0, len(trajectory.times) // 2, len(trajectory.times) - 1})
+    fig, axes = pyplot().subplots(
+        1, len(picks), figsize=(6 * len(picks), 4.6), layout="constrained"
+    )
+    for ax, k in zip(np.atleast_1d(axes), picks):
+        corner = trajectory.spins[k, :n, :n]
+        plot_texture(corner, ax=ax, title=f"t = {trajectory.times[k]:g} t0 ({n} x {n} corner)")
+    return save_figure(fig, stem, formats)

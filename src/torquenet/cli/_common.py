@@ -1,4 +1,4 @@
-"""Pieces shared by subcommands: loading spins, solver flags -> SolverConfig."""
+"""Pieces shared by subcommands: loading spins, physics and solver flags -> FieldsConfig."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 
 from torquenet._validation import check_spins
 from torquenet.config import from_mapping, read_yaml
-from torquenet.solvers import SOLVER_KINDS, SolverConfig
+from torquenet.runs import FieldsConfig
+from torquenet.solvers import SOLVER_KINDS
 
 
 def load_spins(path: str | Path) -> np.ndarray:
@@ -34,7 +35,11 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
         help="field solver (default: from --config, else ed)",
     )
     parser.add_argument(
-        "--config", default=None, help="YAML with a SolverConfig (keys: kind, model, ed, ...)"
+        "--config",
+        default=None,
+        help="YAML with the physics and the solver: keys model (SDModelParams: hopping, "
+        "sd_coupling, chemical_potential, electron_temperature) and solver (SolverConfig: kind, "
+        "ed, kpm, cnn); flags override it",
     )
     parser.add_argument(
         "--twists", type=int, default=None, help="k: average ED over k x k boundary twists"
@@ -71,22 +76,23 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def solver_config_from_args(args: argparse.Namespace) -> SolverConfig:
-    """SolverConfig from --config, overridden by explicit flags."""
+def fields_config_from_args(args: argparse.Namespace) -> FieldsConfig:
+    """FieldsConfig (physics + solver) from --config, overridden by explicit flags."""
     config = (
-        from_mapping(SolverConfig, read_yaml(args.config), args.config)
+        from_mapping(FieldsConfig, read_yaml(args.config), args.config)
         if args.config
-        else SolverConfig()
+        else FieldsConfig()
     )
-    kind = args.solver if args.solver is not None else config.kind
-    cnn = replace(config.cnn, model_file=args.model) if args.model is not None else config.cnn
+    model, solver = config.model, config.solver
+    kind = args.solver if args.solver is not None else solver.kind
+    cnn = replace(solver.cnn, model_file=args.model) if args.model is not None else solver.cnn
     if args.model is not None and kind != "cnn":
         raise ValueError(f"--model needs --solver cnn (solver is {kind!r})")
-    config = replace(config, kind=kind, cnn=cnn)
+    solver = replace(solver, kind=kind, cnn=cnn)
     if args.kT is not None:
-        config = replace(config, model=replace(config.model, electron_temperature=args.kT))
+        model = replace(model, electron_temperature=args.kT)
     if args.twists is not None:
-        config = replace(config, ed=replace(config.ed, num_twists=args.twists))
+        solver = replace(solver, ed=replace(solver.ed, num_twists=args.twists))
     kpm_flags = {
         "num_moments": args.num_moments,
         "probing_distance": args.probing_distance,
@@ -95,13 +101,12 @@ def solver_config_from_args(args: argparse.Namespace) -> SolverConfig:
         "compile": args.kpm_compile,
     }
     kpm_changes = {key: value for key, value in kpm_flags.items() if value is not None}
-    if kpm_changes and config.kind != "kpm":
+    if kpm_changes and solver.kind != "kpm":
         raise ValueError(
-            f"KPM options {sorted(kpm_changes)} need --solver kpm (solver is {config.kind!r})"
+            f"KPM options {sorted(kpm_changes)} need --solver kpm (solver is {solver.kind!r})"
         )
     if kpm_changes:
-        config = replace(config, kpm=replace(config.kpm, **kpm_changes))
+        solver = replace(solver, kpm=replace(solver.kpm, **kpm_changes))
     if args.device is not None:
-        settings = getattr(config, config.kind)
-        config = replace(config, **{config.kind: replace(settings, device=args.device)})
-    return config
+        solver = replace(solver, **{solver.kind: replace(solver.settings, device=args.device)})
+    return FieldsConfig(model=model, solver=solver)

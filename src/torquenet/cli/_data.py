@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from torquenet.data.dataset import TrajectoryDataset
-from torquenet.data.generate import summarize
+from torquenet.data import TrajectoryDataset, dataset_info
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    summary = summarize(args.directory)
+    summary = dataset_info(args.directory)
     if args.verify:
         summary["verified_frames"] = len(TrajectoryDataset(args.directory, "all", verify=True))
     print(json.dumps(summary, indent=2))

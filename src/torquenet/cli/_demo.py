@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from torquenet.demo import DemoConfig, run_demo
+from torquenet.runs import DemoConfig, run_demo
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--save-every", type=int, default=DemoConfig.save_every, help="frame interval")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="seed of the perturbation")
-    p.add_argument("--model", default="", help="model file (default: the shipped model)")
+    p.add_argument("--model", default=None, help="model file (default: the shipped model)")
     p.add_argument("--device", default=DemoConfig.device, help="cpu | cuda | auto")
     p.set_defaults(func=run)
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         stability_steps=args.stability_steps,
         save_every=args.save_every,
         seed=args.seed,
-        model_file=args.model,
+        model_file=args.model if args.model is not None else DemoConfig.model_file,
         device=args.device,
     )
     summary = run_demo(args.out, config, show_progress=True)

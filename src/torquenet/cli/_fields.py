@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from torquenet.cli._common import add_solver_arguments, load_spins, solver_config_from_args
+from torquenet.cli._common import add_solver_arguments, fields_config_from_args, load_spins
 from torquenet.config import save_config
-from torquenet.solvers import compute_fields
+from torquenet.runs import compute_fields
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spins = load_spins(args.spins)
-    config = solver_config_from_args(args)
+    config = fields_config_from_args(args)
     result = compute_fields(spins, config)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

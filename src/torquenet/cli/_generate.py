@@ -9,8 +9,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from torquenet.config import load_config, save_config
-from torquenet.data.builtin_configs import builtin_config_names, resolve_config_path
-from torquenet.data.generate import GenerateConfig, generate, summarize
+from torquenet.data import builtin_config_names, dataset_info, resolve_config_path
+from torquenet.runs import GenerateConfig, generate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
         generate(config, out, workers=args.workers, scheduler=args.scheduler, progress=progress)
     finally:
         bar.close()
-    print(json.dumps(summarize(out), indent=2))
+    print(json.dumps(dataset_info(out), indent=2))
     return 0

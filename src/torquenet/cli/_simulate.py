@@ -6,16 +6,10 @@ import argparse
 import logging
 from pathlib import Path
 
-from torquenet.cli._common import add_solver_arguments, solver_config_from_args
+from torquenet.cli._common import add_solver_arguments, fields_config_from_args
 from torquenet.config import save_config
-from torquenet.data import (
-    INIT_KINDS,
-    SimulationConfig,
-    StepProgressBar,
-    simulate,
-    work_directory,
-)
 from torquenet.dynamics import LLGParams
+from torquenet.runs import INIT_KINDS, SimulationConfig, StepProgressBar, simulate, work_directory
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Langevin temperature T of the spins (units of t1)",
     )
     p.add_argument(
+        "--external-field",
+        type=float,
+        nargs=3,
+        default=_LLG_DEFAULTS.external_field,
+        metavar=("HX", "HY", "HZ"),
+        help="external field H_ext on the local spins (units of t1; default: %(default)s)",
+    )
+    p.add_argument(
         "--save-every", type=int, default=_DEFAULTS.save_every, help="save a frame every k steps"
     )
     p.add_argument(
@@ -77,7 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> SimulationConfig:
-    """SimulationConfig from the flags (solver flags as in ``torquenet fields``)."""
+    """SimulationConfig from the flags (physics and solver flags as in ``torquenet fields``)."""
+    fields = fields_config_from_args(args)
     return SimulationConfig(
         L=args.L,
         init=args.init,
@@ -86,8 +89,14 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         checkpoint_every=args.checkpoint_every,
         seed=args.seed,
         save_fields=not args.no_fields,
-        llg=LLGParams(time_step=args.dt, damping=args.damping, temperature=args.temperature),
-        solver=solver_config_from_args(args),
+        model=fields.model,
+        llg=LLGParams(
+            time_step=args.dt,
+            damping=args.damping,
+            temperature=args.temperature,
+            external_field=tuple(args.external_field),
+        ),
+        solver=fields.solver,
     )
 
 

@@ -7,9 +7,8 @@ import json
 from dataclasses import replace
 
 from torquenet.config import load_config
-from torquenet.data.builtin_configs import builtin_config_names, resolve_config_path
-from torquenet.ml import TrainConfig
-from torquenet.ml._dataset_training import train_on_directory
+from torquenet.data import builtin_config_names, resolve_config_path
+from torquenet.ml import TrainConfig, train_on_directory
 
 
 def register(sub: argparse._SubParsersAction) -> None:

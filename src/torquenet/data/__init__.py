@@ -1,14 +1,25 @@
-"""Trajectory data: HDF5 layout (schema), storage, and checkpointed LLG runs (simulate)."""
+"""Storage and datasets: the HDF5 layout (schema), trajectory files, dataset manifests, frames.
 
-from torquenet.data.schema import SCHEMA_VERSION, TRAJECTORY_DATASETS, DatasetSpec
-from torquenet.data.simulate import (
-    INIT_KINDS,
-    SimulationConfig,
-    StepProgressBar,
-    frame_steps,
-    initial_spins,
-    simulate,
-    work_directory,
+Producing the data (LLG runs, ensembles) is the job of :mod:`torquenet.runs`; this package only
+defines, writes, verifies and reads it.
+"""
+
+from torquenet.data.builtin_configs import builtin_config_names, resolve_config_path
+from torquenet.data.dataset import SPLITS, TrajectoryDataset
+from torquenet.data.manifest import (
+    START_TYPES,
+    Manifest,
+    UnitRecord,
+    dataset_info,
+    read_manifest,
+    sha256_of,
+    verify_unit,
+)
+from torquenet.data.schema import (
+    SCHEMA_VERSION,
+    TRAJECTORY_ATTRIBUTES,
+    TRAJECTORY_DATASETS,
+    DatasetSpec,
 )
 from torquenet.data.storage import (
     Checkpoint,
@@ -20,20 +31,25 @@ from torquenet.data.storage import (
 )
 
 __all__ = [
-    "INIT_KINDS",
     "SCHEMA_VERSION",
+    "SPLITS",
+    "START_TYPES",
+    "TRAJECTORY_ATTRIBUTES",
     "TRAJECTORY_DATASETS",
     "Checkpoint",
     "DatasetSpec",
-    "SimulationConfig",
-    "StepProgressBar",
+    "Manifest",
     "Trajectory",
-    "frame_steps",
-    "initial_spins",
+    "TrajectoryDataset",
+    "UnitRecord",
+    "builtin_config_names",
+    "dataset_info",
     "read_checkpoint",
+    "read_manifest",
     "read_trajectory",
-    "simulate",
-    "work_directory",
+    "resolve_config_path",
+    "sha256_of",
+    "verify_unit",
     "write_checkpoint",
     "write_trajectory",
 ]

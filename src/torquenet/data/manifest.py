@@ -3,6 +3,11 @@
 ``DIR/manifest.json`` is rewritten atomically after every finished trajectory, so an interrupted
 generation keeps the record of all finished work.  Every trajectory file is listed with its
 SHA-256; readers verify it and name the file when it does not match (truncated or corrupted).
+
+The generating config is stored as a plain mapping; read it through the typed accessors
+(:meth:`Manifest.physics`, :meth:`Manifest.llg`, :meth:`Manifest.label_solver`,
+:attr:`Manifest.lattice_size`), which also read manifests written before the s-d parameters
+moved to the top of the config (``solver.model``, with H_ext inside it).
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from torquenet._version import __version__
+from torquenet.config import from_mapping, to_mapping
+from torquenet.dynamics import LLGParams
+from torquenet.model import SDModelParams
+from torquenet.solvers import SolverConfig
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -73,6 +82,39 @@ class Manifest:
     label_statistics: dict[str, float] = field(default_factory=dict)
     package_version: str = __version__
     manifest_version: int = MANIFEST_VERSION
+
+    @property
+    def lattice_size(self) -> int:
+        """L of the dataset's L x L frames."""
+        return int(self.config["L"])
+
+    def physics(self) -> SDModelParams:
+        """The s-d model every solver of the dataset used."""
+        if "model" in self.config:
+            return from_mapping(SDModelParams, self.config["model"], "manifest config.model")
+        legacy = dict(self._legacy_solver().get("model", {}))
+        legacy.pop("external_field", None)
+        return from_mapping(SDModelParams, legacy, "manifest config.solver.model")
+
+    def llg(self) -> LLGParams:
+        """The dynamics (dt, damping, temperature, H_ext) of the dataset's trajectories."""
+        mapping = dict(self.config.get("llg", {}))
+        if "model" not in self.config:
+            legacy = self._legacy_solver().get("model", {})
+            if "external_field" in legacy:
+                mapping.setdefault("external_field", legacy["external_field"])
+        return from_mapping(LLGParams, mapping, "manifest config.llg")
+
+    def label_solver(self) -> SolverConfig:
+        """The solver whose fields label the frames."""
+        mapping = {k: v for k, v in self._legacy_solver().items() if k != "model"}
+        return from_mapping(SolverConfig, mapping, "manifest config.solver")
+
+    def _legacy_solver(self) -> dict[str, Any]:
+        solver = self.config.get("solver", {})
+        if not isinstance(solver, dict):
+            raise ValueError(f"manifest config.solver must be a mapping, got {solver!r}")
+        return solver
 
     def unit(self, name: str) -> UnitRecord:
         for record in self.units:
@@ -148,3 +190,33 @@ def verify_unit(directory: str | Path, record: UnitRecord) -> Path:
             f"`torquenet generate` to regenerate it"
         )
     return path
+
+
+def dataset_info(directory: str | Path) -> dict[str, Any]:
+    """Counts, parameters, split sizes and label statistics (``torquenet data info``)."""
+    manifest = read_manifest(directory)
+    cfg = manifest.config
+    counts: dict[str, dict[str, int]] = {}
+    for u in manifest.units:
+        entry = counts.setdefault(
+            f"{u.start_type}/{u.split}", {"trajectories": 0, "frames": 0, "finished": 0}
+        )
+        entry["trajectories"] += 1
+        entry["finished"] += u.sha256 is not None
+        entry["frames"] += u.num_frames
+    return {
+        "directory": str(directory),
+        "package_version": manifest.package_version,
+        "L": manifest.lattice_size,
+        "num_steps": cfg["num_steps"],
+        "save_every": cfg["save_every"],
+        "sampling": cfg["sampling"],
+        "model": to_mapping(manifest.physics()),
+        "solver": to_mapping(manifest.label_solver()),
+        "dynamics_solver": cfg.get("dynamics_solver"),
+        "llg": to_mapping(manifest.llg()),
+        "splits": counts,
+        "complete": all(u.sha256 is not None for u in manifest.units),
+        "torque_scale": manifest.torque_scale,
+        "label_statistics": manifest.label_statistics,
+    }

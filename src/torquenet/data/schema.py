@@ -117,6 +117,11 @@ TRAJECTORY_ATTRIBUTES: dict[str, tuple[bool, str]] = {
     "seed": (True, "int, the run's seed"),
     "seed_derivation": (True, "str, how the seed becomes the generators of the run"),
     "llg_equation": (True, "str, the equation of motion and its conventions"),
+    "field_solver": (
+        False,
+        "str, repr of the FieldSolver instance handed to simulate() in place of building "
+        "config.solver (then config.solver does not describe the fields)",
+    ),
 }
 
 #: Checkpoint files (inside ``<out>.partial/``) hold the frames saved since the previous

@@ -33,6 +33,7 @@ Cheng et al., Phys. Rev. Research 5, 033188 (2023), Eqs. (1)-(2), Sec. III C.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -91,6 +92,9 @@ class LLGParams:
     temperature : float
         T >= 0 of the Langevin bath (k_B = 1).  By the fluctuation-dissipation theorem the noise
         variance is 2 alpha T, so T acts only together with damping (no noise at alpha = 0).
+    external_field : tuple of 3 floats
+        H_ext (units of t1), acting on the local spins only: H_eff = H_el + H_ext.  The default
+        0.005 z is the paper's.  Field solvers never see it (the electrons do not couple to it).
 
     Examples
     --------
@@ -103,6 +107,7 @@ class LLGParams:
     time_step: float = 0.1
     damping: float = 0.05
     temperature: float = 0.0
+    external_field: tuple[float, float, float] = (0.0, 0.0, 0.005)
 
     def __post_init__(self) -> None:
         for name, value in (
@@ -114,6 +119,25 @@ class LLGParams:
             ("temperature", check_float("temperature", self.temperature, minimum=0.0)),
         ):
             object.__setattr__(self, name, value)
+        field = tuple(self.external_field)
+        if len(field) != 3:
+            raise ValueError(f"external_field must be (Hx, Hy, Hz), got {self.external_field!r}")
+        object.__setattr__(
+            self,
+            "external_field",
+            tuple(check_float(f"external_field[{n}]", h) for n, h in enumerate(field)),
+        )
+
+    @property
+    def external_field_vector(self) -> NDArray[np.float64]:
+        """H_ext as a float64 array of shape (3,)."""
+        return np.asarray(self.external_field, dtype=np.float64)
+
+    def zeeman_energy(self, spins: NDArray[np.float64]) -> NDArray[np.float64]:
+        """-H_ext . sum_i S_i of textures (..., L, L, 3), shape (...)."""
+        spins = np.asarray(spins, dtype=np.float64)
+        total = spins.reshape(*spins.shape[:-3], -1, 3).sum(axis=-2)
+        return -(total @ self.external_field_vector)
 
     @property
     def noise_amplitude(self) -> float:
@@ -316,9 +340,11 @@ def check_integrity(spins: NDArray[np.float64]) -> None:
         raise IntegrationError(f"| |S| - 1 | = {worst:.3g} > {NORM_DRIFT_LIMIT:g} at site {site}")
 
 
-def solver_field_function(solver: FieldSolver) -> FieldFunction:
-    """H_eff(S) = electron fields of ``solver`` + the model's external field H_ext."""
-    external = solver.params.external_field_vector
+def solver_field_function(
+    solver: FieldSolver, external_field: Sequence[float] = (0.0, 0.0, 0.0)
+) -> FieldFunction:
+    """H_eff(S) = electron fields of ``solver`` + the external field H_ext."""
+    external = np.asarray(external_field, dtype=np.float64)
 
     def field_fn(spins: NDArray[np.float64]) -> NDArray[np.float64]:
         return solver.compute(spins).fields + external
@@ -343,7 +369,7 @@ def run_llg(
     spins : ndarray, shape (L, L, 3)
         S at ``start_step``.
     solver : FieldSolver
-        Electron fields; H_eff = fields + solver.params.external_field.
+        Electron fields; H_eff = fields + params.external_field.
     params : LLGParams
     rng : np.random.Generator or None
         Langevin noise (needed when T > 0); its state advances by one draw per step.
@@ -379,8 +405,8 @@ def run_llg(
     num_steps = check_int("num_steps", num_steps, minimum=0)
     start_step = check_int("start_step", start_step, minimum=0, maximum=num_steps)
     spins = check_spins(spins)
-    external = solver.params.external_field_vector
-    field_fn = solver_field_function(solver)
+    external = params.external_field_vector
+    field_fn = solver_field_function(solver, params.external_field)
     for step in range(start_step, num_steps + 1):
         if observer is None and step == num_steps:
             break

@@ -1,4 +1,4 @@
-"""The CNN torque model (paper Sec. III): network, symmetry augmentation, loss, training, files.
+"""The CNN torque models (paper Sec. III): networks, symmetry augmentation, loss, training, files.
 
 Typical use::
 
@@ -6,9 +6,18 @@ Typical use::
     result = train(TrainConfig(model=MODEL_PRESETS["default"]), train_set, val_set, "run",
                    params=SDModelParams())
     solver = CNNSolver.from_file(result.model_path, SDModelParams())  # a FieldSolver
+
+or, on dataset directories from ``torquenet generate``, :func:`train_on_directory` (the API of
+``torquenet train``).
 """
 
-from torquenet.ml._architectures import ARCHITECTURES, build_model, model_config_from_mapping
+from torquenet.ml._architectures import (
+    ARCHITECTURES,
+    AnyModelConfig,
+    TorqueModel,
+    build_model,
+    theoretical_receptive_field,
+)
 from torquenet.ml._augment import (
     NUM_POINT_GROUP_OPERATIONS,
     augment_pairs,
@@ -17,35 +26,39 @@ from torquenet.ml._augment import (
     transform_pairs,
 )
 from torquenet.ml._checkpoint import RESUMABLE_CHANGES
+from torquenet.ml._dataset_training import combined_identity, dataset_identity, train_on_directory
 from torquenet.ml._datasets import (
-    MAX_START_TYPES,
     AugmentedDataset,
     DatasetSummary,
     TensorPairDataset,
-    sample_seed,
     summarize_dataset,
 )
-from torquenet.ml._distributed import DistributedContext, setup_distributed
-from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
+from torquenet.ml._equivariant import (
+    BondBasis,
+    EquivariantModelConfig,
+    EquivariantTorqueCNN,
+    IsotropicConv,
+    hexagonal_orbits,
+    legendre_series,
+)
 from torquenet.ml._field_solver import CNNSolver
 from torquenet.ml._loss import MIN_TORQUE_MAGNITUDE, relative_l1_loss, relative_l1_per_site
 from torquenet.ml._metrics import (
     TorqueErrorSummary,
     evaluate_torques,
     relative_magnitude_errors,
+    signed_relative_magnitude_errors,
+    summarize_errors,
     torque_angles_degrees,
 )
 from torquenet.ml._model import (
     MODEL_PRESETS,
     ModelConfig,
-    ResNetBlock,
     TorqueCNN,
     count_parameters,
-    project_perpendicular,
     receptive_field,
 )
 from torquenet.ml._model_file import (
-    ELECTRONIC_PARAMETERS,
     MODEL_FILE_FORMAT,
     MODEL_FILE_VERSION,
     ModelFileInfo,
@@ -55,51 +68,63 @@ from torquenet.ml._model_file import (
     save_model_file,
 )
 from torquenet.ml._train import TrainConfig, TrainResult, train
+from torquenet.ml._warm_start import initialize_from_file, widen_equivariant
 
 __all__ = [
+    # networks
     "ARCHITECTURES",
+    "MODEL_PRESETS",
+    "AnyModelConfig",
+    "BondBasis",
     "EquivariantModelConfig",
     "EquivariantTorqueCNN",
+    "IsotropicConv",
+    "ModelConfig",
+    "TorqueCNN",
+    "TorqueModel",
     "build_model",
-    "model_config_from_mapping",
-    "ELECTRONIC_PARAMETERS",
-    "MAX_START_TYPES",
-    "MIN_TORQUE_MAGNITUDE",
+    "count_parameters",
+    "hexagonal_orbits",
+    "legendre_series",
+    "receptive_field",
+    "theoretical_receptive_field",
+    # the learned FieldSolver and its files
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
-    "MODEL_PRESETS",
-    "NUM_POINT_GROUP_OPERATIONS",
-    "RESUMABLE_CHANGES",
-    "AugmentedDataset",
     "CNNSolver",
-    "DatasetSummary",
-    "DistributedContext",
-    "ModelConfig",
     "ModelFileInfo",
-    "ResNetBlock",
-    "TensorPairDataset",
-    "TorqueCNN",
-    "TorqueErrorSummary",
-    "TrainConfig",
-    "TrainResult",
-    "augment_pairs",
     "check_physics_matches",
-    "count_parameters",
-    "evaluate_torques",
-    "haar_rotations",
     "load_model_file",
-    "point_group_gather_indices",
-    "project_perpendicular",
     "read_model_file",
-    "receptive_field",
+    "save_model_file",
+    # symmetry augmentation and training data
+    "NUM_POINT_GROUP_OPERATIONS",
+    "AugmentedDataset",
+    "DatasetSummary",
+    "TensorPairDataset",
+    "augment_pairs",
+    "haar_rotations",
+    "point_group_gather_indices",
+    "summarize_dataset",
+    "transform_pairs",
+    # loss and error metrics
+    "MIN_TORQUE_MAGNITUDE",
+    "TorqueErrorSummary",
+    "evaluate_torques",
     "relative_l1_loss",
     "relative_l1_per_site",
     "relative_magnitude_errors",
-    "sample_seed",
-    "save_model_file",
-    "setup_distributed",
-    "summarize_dataset",
+    "signed_relative_magnitude_errors",
+    "summarize_errors",
     "torque_angles_degrees",
+    # training
+    "RESUMABLE_CHANGES",
+    "TrainConfig",
+    "TrainResult",
+    "combined_identity",
+    "dataset_identity",
+    "initialize_from_file",
     "train",
-    "transform_pairs",
+    "train_on_directory",
+    "widen_equivariant",
 ]

@@ -16,11 +16,7 @@ from typing import Any, Union
 import torch
 
 from torquenet.config import from_mapping
-from torquenet.ml._equivariant import (
-    EquivariantModelConfig,
-    EquivariantTorqueCNN,
-    widen_equivariant,
-)
+from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
 from torquenet.ml._model import ModelConfig, TorqueCNN, receptive_field
 
 AnyModelConfig = Union[ModelConfig, EquivariantModelConfig]  # noqa: UP007 (runtime type hints)
@@ -73,29 +69,3 @@ def theoretical_receptive_field(config: AnyModelConfig) -> int:
     if isinstance(config, EquivariantModelConfig):
         return 1 + 2 * config.receptive_field_radius
     return receptive_field(config)
-
-
-def initialize_from_file(model: TorqueModel, path: str, params: Any) -> None:
-    """Load the weights of a trained model file into ``model`` (warm start of training).
-
-    The file's architecture must equal ``model.config``, or both must be equivariant networks
-    of the same depth with the file's no wider (then it is widened function-preservingly).
-    ``params`` (SDModelParams of the training data) must match the file's physics.
-    """
-    from torquenet.ml._model_file import check_physics_matches, read_model_file
-
-    info, state = read_model_file(path)
-    check_physics_matches(info.params, params, f"initial model {path!r}")
-    device = model.torque_scale.device
-    state = {key: value.to(device) for key, value in state.items()}
-    if info.model_config == model.config:
-        model.load_state_dict(state, strict=True)
-    elif isinstance(model, EquivariantTorqueCNN) and isinstance(
-        info.model_config, EquivariantModelConfig
-    ):
-        widen_equivariant(model, state, info.model_config)
-    else:
-        raise ValueError(
-            f"initial model {path!r} has architecture {info.model_config}, which cannot start "
-            f"a {model.config} (same architecture, or a narrower equivariant network, needed)"
-        )

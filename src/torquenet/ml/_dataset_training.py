@@ -9,9 +9,7 @@ from pathlib import Path
 
 from torch.utils.data import ConcatDataset
 
-from torquenet.config import from_mapping
-from torquenet.data.dataset import TrajectoryDataset
-from torquenet.data.manifest import Manifest, read_manifest
+from torquenet.data import Manifest, TrajectoryDataset, read_manifest
 from torquenet.ml._train import TrainConfig, TrainResult, train
 from torquenet.model import SDModelParams
 
@@ -29,8 +27,7 @@ def _manifest_identity(manifest: Manifest, directory: str | Path) -> tuple[str, 
         if unit.sha256 is None:
             raise ValueError(f"dataset {str(directory)!r} is incomplete ({unit.name} unfinished)")
         digest.update(f"{unit.name}:{unit.split}:{unit.sha256}\n".encode())
-    params = from_mapping(SDModelParams, manifest.config["solver"]["model"], "manifest model")
-    return digest.hexdigest(), params
+    return digest.hexdigest(), manifest.physics()
 
 
 def combined_identity(directories: Sequence[str | Path]) -> tuple[str, SDModelParams]:
@@ -48,7 +45,7 @@ def combined_identity(directories: Sequence[str | Path]) -> tuple[str, SDModelPa
         raise ValueError("at least one dataset directory is needed")
     manifests = [read_manifest(d) for d in directories]
     identities = [_manifest_identity(m, d) for m, d in zip(manifests, directories)]
-    sizes = [m.config["L"] for m in manifests]
+    sizes = [m.lattice_size for m in manifests]
     first, params, size = directories[0], identities[0][1], sizes[0]
     for directory, (_, other), other_size in zip(directories[1:], identities[1:], sizes[1:]):
         if other != params:

@@ -15,6 +15,7 @@ from torquenet._validation import check_int, check_spins
 from torquenet.ml._architectures import TorqueModel, is_torque_model
 from torquenet.ml._model_file import ModelFileInfo, check_physics_matches, load_model_file
 from torquenet.model import SDModelParams
+from torquenet.observables import perpendicular_part
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ class CNNSolver:
         Trained network (moved to ``device`` and put in eval mode).
     params : SDModelParams
         The physics this solver stands for.  Its electronic parameters must be the ones the
-        network was trained for when ``trained_params`` is given; ``params.external_field`` is
-        free (the dynamics adds it).
+        network was trained for when ``trained_params`` is given (H_ext is not one of them: the
+        dynamics adds it, :class:`~torquenet.dynamics.LLGParams`).
     device : str
         "cpu", "cuda", "cuda:N" or "auto".
     batch_size : int
@@ -95,7 +96,7 @@ class CNNSolver:
         """Load a model file (see :func:`load_model_file`) as a solver.
 
         ``params=None`` takes the physics stored in the file; otherwise the file must have been
-        trained for ``params`` (external field excepted) or ValueError is raised.
+        trained for ``params`` or ValueError is raised.
         """
         model, info = load_model_file(path, params=params, device=device)
         solver = cls(model, params or info.params, device=device, batch_size=batch_size)
@@ -120,5 +121,5 @@ class CNNSolver:
                 y = self.model(x).permute(0, 2, 3, 1).to(device="cpu", dtype=torch.float64)
                 out[start : start + len(chunk)] = y.numpy()
         # Remove the parallel residue in float64 so fields . S = 0 to double rounding.
-        out -= np.sum(out * flat, axis=-1, keepdims=True) * flat
+        out = perpendicular_part(out, flat)
         return FieldResult(fields=out.reshape(*batch_shape, L, L, 3), grand_potential=None)

@@ -5,24 +5,33 @@ from __future__ import annotations
 import torch
 
 #: Floor on the true torque magnitude in the denominator of Eq. (11), units of t1.  Torques from
-#: LLG snapshots are ~1e-2 (FACTS.md: the torque is ~5% of |H| ~ 0.3); an exactly collinear
+#: LLG snapshots are ~1e-2 (docs/facts.md: the torque is ~5% of |H| ~ 0.3); an exactly collinear
 #: texture (a ferromagnet) has T = 0 and would otherwise give inf.  1e-12 only matters there.
 MIN_TORQUE_MAGNITUDE = 1e-12
 
 
-def relative_l1_per_site(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-site terms of Eq. (11), shape (batch, L, L).
+def relative_l1_per_site(
+    predicted: torch.Tensor, target: torch.Tensor, dim: int = 1
+) -> torch.Tensor:
+    """Per-site terms of Eq. (11): (batch, L, L) for channels-first input.
 
-    ``(|T^x - T^x_true| + |T^y - T^y_true| + |T^z - T^z_true|) / |T_true|`` with channels on
-    dim 1; the denominator is floored at :data:`MIN_TORQUE_MAGNITUDE`.
+    ``(|T^x - T^x_true| + |T^y - T^y_true| + |T^z - T^z_true|) / |T_true|`` with the components
+    on ``dim`` (1: networks' (batch, 3, L1, L2); -1: channels-last arrays of any leading shape);
+    the denominator is floored at :data:`MIN_TORQUE_MAGNITUDE`.
     """
-    if predicted.shape != target.shape or predicted.ndim != 4 or predicted.shape[1] != 3:
+    if dim == 1:
+        if predicted.shape != target.shape or predicted.ndim != 4 or predicted.shape[1] != 3:
+            raise ValueError(
+                "predicted and target torques must both have shape (batch, 3, L1, L2), got "
+                f"{tuple(predicted.shape)} and {tuple(target.shape)}"
+            )
+    elif predicted.shape != target.shape or predicted.ndim == 0 or predicted.shape[dim] != 3:
         raise ValueError(
-            "predicted and target torques must both have shape (batch, 3, L1, L2), got "
-            f"{tuple(predicted.shape)} and {tuple(target.shape)}"
+            f"predicted and target torques must have equal shapes with 3 components on dim "
+            f"{dim}, got {tuple(predicted.shape)} and {tuple(target.shape)}"
         )
-    l1 = (predicted - target).abs().sum(dim=1)
-    magnitude = target.norm(dim=1).clamp_min(MIN_TORQUE_MAGNITUDE)
+    l1 = (predicted - target).abs().sum(dim=dim)
+    magnitude = target.norm(dim=dim).clamp_min(MIN_TORQUE_MAGNITUDE)
     return l1 / magnitude
 
 

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from torquenet._validation import check_float, check_int
+from torquenet.observables import perpendicular_part
 
 
 @dataclass(frozen=True)
@@ -226,16 +227,8 @@ class TorqueCNN(nn.Module):
         h = torch.relu(self.head1(h))
         torques = self.head2(h) * self.torque_scale.to(spins.dtype)
         if self.config.project_perpendicular:
-            torques = project_perpendicular(torques, spins)
+            torques = perpendicular_part(torques, spins, axis=1)
         return torques
-
-
-def project_perpendicular(vectors: torch.Tensor, spins: torch.Tensor) -> torch.Tensor:
-    """Component of ``vectors`` perpendicular to ``spins``: V - (V.S) S, channels on dim 1.
-
-    ``spins`` are unit vectors, shapes (batch, 3, L, L) for both arguments.
-    """
-    return vectors - (vectors * spins).sum(dim=1, keepdim=True) * spins
 
 
 def count_parameters(model: nn.Module) -> int:

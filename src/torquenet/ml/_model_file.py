@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +45,10 @@ from torquenet.model import SDModelParams
 MODEL_FILE_FORMAT = "torquenet-cnn-model"
 MODEL_FILE_VERSION = 1
 
-#: SDModelParams fields that define the electron problem the network learned.  The external field
-#: is left out on purpose: it acts on the local spins only, is added by the dynamics, and was
-#: removed from the training torques (paper Sec. III C), so the model is valid at any H_ext.
-ELECTRONIC_PARAMETERS = ("hopping", "sd_coupling", "chemical_potential", "electron_temperature")
+#: Keys of ``sd_model_params`` that files written before H_ext moved to the dynamics carry and
+#: that never were part of the electron problem (H_ext acts on the local spins only and was
+#: removed from the training torques, paper Sec. III C, so a model is valid at any H_ext).
+_LEGACY_NON_ELECTRONIC_KEYS = ("external_field",)
 
 _REQUIRED_KEYS = (
     "format_version",
@@ -197,7 +197,7 @@ def read_model_file(path: str | Path) -> tuple[ModelFileInfo, dict[str, torch.Te
     info = ModelFileInfo(
         model_config=model_config_from_mapping(payload["model_config"], f"{where}: model_config"),
         torque_scale=float(payload["torque_scale"]),
-        params=from_mapping(SDModelParams, payload["sd_model_params"], f"{where}: sd_model_params"),
+        params=_stored_params(payload["sd_model_params"], where),
         dataset_checksum=str(payload["dataset_checksum"]),
         training_metrics=dict(payload["training_metrics"]),
         train_config=dict(payload["train_config"]),
@@ -207,15 +207,22 @@ def read_model_file(path: str | Path) -> tuple[ModelFileInfo, dict[str, torch.Te
     return info, payload["state_dict"]
 
 
+def _stored_params(mapping: Any, where: str) -> SDModelParams:
+    """The file's SDModelParams (keys of older files that are not s-d parameters dropped)."""
+    if isinstance(mapping, dict):
+        mapping = {k: v for k, v in mapping.items() if k not in _LEGACY_NON_ELECTRONIC_KEYS}
+    return from_mapping(SDModelParams, mapping, f"{where}: sd_model_params")
+
+
 def check_physics_matches(trained: SDModelParams, requested: SDModelParams, source: str) -> None:
-    """Raise ValueError naming every electronic parameter where ``requested`` differs.
+    """Raise ValueError naming every s-d parameter where ``requested`` differs.
 
     Values are compared exactly: they round-trip through the file as Python floats.
     """
     diffs = [
-        f"{name}: trained {getattr(trained, name)!r}, requested {getattr(requested, name)!r}"
-        for name in ELECTRONIC_PARAMETERS
-        if getattr(trained, name) != getattr(requested, name)
+        f"{f.name}: trained {getattr(trained, f.name)!r}, requested {getattr(requested, f.name)!r}"
+        for f in fields(SDModelParams)
+        if getattr(trained, f.name) != getattr(requested, f.name)
     ]
     if diffs:
         raise ValueError(
@@ -237,9 +244,8 @@ def load_model_file(
     ----------
     path : str or Path
     params : SDModelParams, optional
-        The physics the caller wants; refused unless its electronic parameters
-        (:data:`ELECTRONIC_PARAMETERS`) equal the ones the model was trained for.  None skips the
-        check (use the file's parameters).
+        The physics the caller wants; refused unless it equals the s-d parameters the model was
+        trained for.  None skips the check (use the file's parameters).
     device : str
         "cpu", "cuda", "cuda:N" or "auto".
 

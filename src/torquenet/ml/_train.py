@@ -24,12 +24,7 @@ from tqdm.auto import tqdm
 from torquenet._device import resolve_device
 from torquenet._validation import check_float, check_int
 from torquenet.config import save_config, to_mapping
-from torquenet.ml._architectures import (
-    AnyModelConfig,
-    TorqueModel,
-    build_model,
-    initialize_from_file,
-)
+from torquenet.ml._architectures import AnyModelConfig, TorqueModel, build_model
 from torquenet.ml._checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from torquenet.ml._datasets import (
     MAX_START_TYPES,
@@ -49,6 +44,7 @@ from torquenet.ml._loss import relative_l1_loss, relative_l1_per_site
 from torquenet.ml._model import ModelConfig
 from torquenet.ml._model_file import save_model_file
 from torquenet.ml._train_log import TensorBoardLog, write_csv_log
+from torquenet.ml._warm_start import initialize_from_file
 from torquenet.model import SDModelParams
 
 logger = logging.getLogger(__name__)
@@ -96,7 +92,7 @@ class TrainConfig:
     initial_model : str
         Model file to start from instead of random weights ("" = random): same architecture,
         or a narrower equivariant network of the same depth, widened without changing its
-        output (:func:`~torquenet.ml._equivariant.widen_equivariant`).  Its physics must
+        output (:func:`~torquenet.ml.widen_equivariant`).  Its physics must
         match the dataset's.
     """
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from torquenet._validation import check_float
 
 #: Default electron temperature kT (units of t1).  The paper does not state one.  kT = 0.05 keeps
@@ -13,7 +11,7 @@ from torquenet._validation import check_float
 #: peaks at |q| = pi/3 (tests/physics/test_susceptibility.py), while the density matrix decays fast
 #: enough that (a) boundary-twist averaging of a 12 x 12 cell converges the torque to ~0.1 deg
 #: with 4 x 4 twists, and (b) KPM probing converges at moderate colour distances.  At kT = 0.01
-#: both need several times more work for the same torque accuracy (see shared/FACTS.md and
+#: both need several times more work for the same torque accuracy (docs/facts.md and
 #: BENCHMARKS.md).  kT = 0 is supported exactly by every solver.
 DEFAULT_ELECTRON_TEMPERATURE = 0.05
 
@@ -31,6 +29,9 @@ class SDModelParams:
     of the bare susceptibility at |q| = pi/3 (the skyrmion-lattice wave vectors) for
     t1 = 1, t3 = -0.85, mu = -3.5.
 
+    The external field H_ext acts on the local spins only, so it is not a parameter of the
+    electron problem: it belongs to the spin dynamics (:class:`torquenet.dynamics.LLGParams`).
+
     Parameters
     ----------
     hopping : tuple of 3 floats
@@ -39,8 +40,6 @@ class SDModelParams:
         J, the Hund's coupling between local spins and electron spins.
     chemical_potential : float
         mu.
-    external_field : tuple of 3 floats
-        H_ext acting on the local spins only (added by the dynamics, not by field solvers).
     electron_temperature : float
         kT >= 0 of the electrons (0 means the exact ground state).
 
@@ -53,7 +52,6 @@ class SDModelParams:
     hopping: tuple[float, float, float] = (1.0, 0.0, -0.85)
     sd_coupling: float = 1.0
     chemical_potential: float = -3.5
-    external_field: tuple[float, float, float] = (0.0, 0.0, 0.005)
     electron_temperature: float = field(default=DEFAULT_ELECTRON_TEMPERATURE)
 
     def __post_init__(self) -> None:
@@ -62,14 +60,6 @@ class SDModelParams:
             raise ValueError(f"hopping must be (t1, t2, t3), got {self.hopping!r}")
         object.__setattr__(
             self, "hopping", tuple(check_float(f"hopping[{n}]", t) for n, t in enumerate(hop))
-        )
-        hext = tuple(self.external_field)
-        if len(hext) != 3:
-            raise ValueError(f"external_field must be (Hx, Hy, Hz), got {self.external_field!r}")
-        object.__setattr__(
-            self,
-            "external_field",
-            tuple(check_float(f"external_field[{n}]", h) for n, h in enumerate(hext)),
         )
         object.__setattr__(self, "sd_coupling", check_float("sd_coupling", self.sd_coupling))
         object.__setattr__(
@@ -86,10 +76,6 @@ class SDModelParams:
         """Index of the furthest neighbour shell with non-zero hopping (at least 1)."""
         nonzero = [n + 1 for n, t in enumerate(self.hopping) if t != 0.0]
         return max(nonzero, default=1)
-
-    @property
-    def external_field_vector(self) -> np.ndarray:
-        return np.asarray(self.external_field, dtype=np.float64)
 
     def spectral_bound(self) -> float:
         """Upper bound on |eigenvalue| of H for unit spins: sum_n 6 |t_n| + |J|."""

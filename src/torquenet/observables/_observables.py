@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 from numpy.typing import NDArray
 
 from torquenet.lattice import TriangularLattice
 
+ArrayT = TypeVar("ArrayT")
 
-def perpendicular_part(vectors: NDArray[np.float64], spins: NDArray[np.float64]) -> NDArray:
-    """Component of ``vectors`` perpendicular to each spin: V - (V . S) S, shape (..., 3).
 
-    Applied to the electron fields this is the torque label of paper Sec. III C (T_i = S_i x H_i
-    carries the same information; LLG depends on H only through this part).
+def perpendicular_part(vectors: ArrayT, spins: ArrayT, axis: int = -1) -> ArrayT:
+    """Component of ``vectors`` perpendicular to each spin: V - (V . S) S.
+
+    The one implementation of this projection in torquenet, for numpy arrays and torch tensors
+    alike (torch keeps autograd).  Applied to the electron fields it is the torque label of
+    paper Sec. III C (T_i = S_i x H_i carries the same information; LLG depends on H only
+    through this part).
+
+    Parameters
+    ----------
+    vectors, spins : ndarray or torch.Tensor
+        Broadcastable arrays whose ``axis`` holds the three components; ``spins`` are unit
+        vectors.
+    axis : int
+        The component axis: -1 for torquenet's (..., 3) layout, 1 for networks' (B, 3, L, L).
+
+    Examples
+    --------
+    >>> perpendicular_part(np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.0, 1.0]))
+    array([1., 2., 0.])
     """
-    return vectors - np.sum(vectors * spins, axis=-1, keepdims=True) * spins
+    product = vectors * spins
+    if isinstance(product, np.ndarray):
+        along = np.sum(product, axis=axis, keepdims=True)
+    else:  # torch.Tensor (not imported here: the numpy path needs no torch)
+        along = product.sum(dim=axis, keepdim=True)
+    return vectors - along * spins
 
 
 def magnetization(spins: NDArray[np.float64]) -> NDArray[np.float64]:

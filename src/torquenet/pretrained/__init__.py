@@ -1,8 +1,9 @@
 """The trained torque model shipped with torquenet, and its model card.
 
 ``default_model_path()`` is the model file used by ``torquenet demo`` and by
-``--solver cnn`` when no ``--model`` is given; ``MODEL_CARD.md`` next to it states the data
-recipe, physics, architecture, training cost, measured accuracy and known limits.
+``--solver cnn`` when no ``--model`` is given (:func:`resolve_model_file` is the one place that
+choice is made); ``MODEL_CARD.md`` next to it states the data recipe, physics, architecture,
+training cost, measured accuracy and known limits.
 """
 
 from __future__ import annotations
@@ -28,6 +29,21 @@ def default_model_path() -> Path:
             "torquenet or pass a model file explicitly"
         )
     return path
+
+
+def resolve_model_file(model_file: str | Path | None) -> Path:
+    """The model file a run uses: ``model_file``, or the shipped model for None or "".
+
+    Examples
+    --------
+    >>> resolve_model_file("") == default_model_path()
+    True
+    >>> resolve_model_file("runs/mine.pt")
+    PosixPath('runs/mine.pt')
+    """
+    if model_file is None or str(model_file) == "":
+        return default_model_path()
+    return Path(model_file)
 
 
 def model_card() -> str:

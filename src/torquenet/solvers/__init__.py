@@ -1,12 +1,10 @@
-"""Field solvers behind the FieldSolver protocol: exact diagonalisation (ED) and KPM."""
+"""Field solvers behind the FieldSolver protocol: exact diagonalisation (ED) and KPM.
 
-from torquenet.solvers._config import (
-    SOLVER_KINDS,
-    LearnedModelParams,
-    SolverConfig,
-    build_solver,
-    compute_fields,
-)
+The learned solver (``kind="cnn"``) lives in :mod:`torquenet.ml`; the factory that builds any of
+them from a :class:`SolverConfig` is :func:`torquenet.runs.build_solver`.
+"""
+
+from torquenet.solvers._config import SOLVER_KINDS, LearnedModelParams, SolverConfig
 from torquenet.solvers._ed import EDParams, EDSolver
 from torquenet.solvers._kpm import KPMParams, KPMSolver
 from torquenet.solvers._moments import (
@@ -23,8 +21,6 @@ __all__ = [
     "KPMSolver",
     "LearnedModelParams",
     "SolverConfig",
-    "build_solver",
-    "compute_fields",
     "exact_distance_on_torus",
     "exact_probing_distance",
     "local_spin_moments",

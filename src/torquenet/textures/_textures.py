@@ -64,7 +64,7 @@ def spiral(L: int, wavevector: NDArray, *, cone_angle: float = 0.0) -> NDArray[n
 class SkyrmionLatticeAnsatz:
     """Triple-Q skyrmion-lattice ansatz, paper Eq. (13).
 
-    Defaults are the energy-optimal values at kT = 0.01 (shared/FACTS.md): A = 0.673,
+    Defaults are the energy-optimal values at kT = 0.01 (docs/facts.md): A = 0.673,
     M = 0.134, phi = 1.561; they give topological charge -1 per skyrmion (6 per 12 x 12 cell).
     """
 

@@ -9,7 +9,6 @@ from torquenet.analysis import (
     brillouin_zone_corners,
     effective_receptive_field,
     equivariance_errors,
-    peak_intensity,
     plot_receptive_field,
     plot_structure_factor,
     receptive_field_radius,
@@ -19,7 +18,7 @@ from torquenet.analysis import (
 )
 from torquenet.lattice import TriangularLattice
 from torquenet.ml import torque_angles_degrees
-from torquenet.observables import structure_factor
+from torquenet.observables import peak_intensity, structure_factor
 from torquenet.textures import random_spins, skyrmion_lattice, spiral
 
 ATOL_EXACT = 1e-12

@@ -89,6 +89,8 @@ def fitted_order(errors, steps=TIME_STEPS) -> float:
         ({"damping": -0.01}, "damping must be >= 0"),
         ({"temperature": -1.0}, "temperature must be >= 0"),
         ({"temperature": float("nan")}, "temperature must be finite"),
+        ({"external_field": (0.0, 0.0)}, "external_field must be"),
+        ({"external_field": (0.0, 0.0, float("inf"))}, r"external_field\[2\] must be finite"),
     ],
 )
 def test_llg_params_reject_bad_values_naming_them(kwargs, message):
@@ -99,6 +101,15 @@ def test_llg_params_reject_bad_values_naming_them(kwargs, message):
 def test_llg_params_defaults_are_the_papers():
     p = LLGParams()
     assert (p.time_step, p.damping, p.temperature) == (0.1, 0.05, 0.0)
+    assert p.external_field == (0.0, 0.0, 0.005)
+
+
+def test_zeeman_energy_is_minus_field_dot_total_spin(rng):
+    params = LLGParams(external_field=(0.1, -0.2, 0.3))
+    spins = rng.standard_normal((2, 4, 4, 3))
+    expected = -np.einsum("a,fija->f", np.array([0.1, -0.2, 0.3]), spins)
+    assert np.allclose(params.zeeman_energy(spins), expected, rtol=1e-14, atol=0)
+    assert params.zeeman_energy(np.broadcast_to([0.0, 0.0, 1.0], (4, 4, 3))) == pytest.approx(-4.8)
 
 
 def test_noise_amplitude_is_fluctuation_dissipation_value():
@@ -287,7 +298,7 @@ class ToySolver:
     provides_energy = False
 
     def __init__(self, fail_at: int | None = None):
-        self.params = SDModelParams(external_field=(0.0, 0.0, 0.1))
+        self.params = SDModelParams()
         self.calls = 0
         self.fail_at = fail_at
 
@@ -311,7 +322,7 @@ def test_run_llg_equals_repeated_sib_steps_with_external_field_added(rng):
     spins = rng.standard_normal((3, 3, 3))
     spins /= np.linalg.norm(spins, axis=-1, keepdims=True)
     solver = ToySolver()
-    params = LLGParams(temperature=0.2)
+    params = LLGParams(temperature=0.2, external_field=(0.0, 0.0, 0.1))
     seen = []
     out = run_llg(
         spins,

@@ -3,7 +3,12 @@ import pytest
 from numpy.testing import assert_allclose
 
 from torquenet.lattice import TriangularLattice
-from torquenet.observables import magnetization, structure_factor, topological_charge
+from torquenet.observables import (
+    magnetization,
+    perpendicular_part,
+    structure_factor,
+    topological_charge,
+)
 from torquenet.textures import (
     SkyrmionLatticeAnsatz,
     ferromagnet,
@@ -24,7 +29,7 @@ def test_ferromagnet_has_zero_charge_and_unit_magnetisation():
 
 @pytest.mark.parametrize("L", [12, 24])
 def test_skyrmion_lattice_charge_is_minus_one_per_skyrmion(L):
-    # one skyrmion per magnetic unit cell of 24 sites (two per 48-site cell, FACTS.md)
+    # one skyrmion per magnetic unit cell of 24 sites (two per 48-site cell)
     num_skyrmions = L * L // 24
     q = topological_charge(skyrmion_lattice(L))
     assert abs(q + num_skyrmions) <= 1e-9
@@ -74,3 +79,20 @@ def test_structure_factor_is_translation_invariant(rng):
 def test_skyrmion_lattice_rejects_incompatible_size():
     with pytest.raises(ValueError, match="multiple of 12; got L = 18"):
         skyrmion_lattice(18)
+
+
+def test_perpendicular_part_is_one_projection_for_numpy_and_torch(rng):
+    import torch
+
+    spins = random_spins(4, rng)
+    vectors = rng.standard_normal((4, 4, 3))
+    perp = perpendicular_part(vectors, spins)
+    assert np.abs(np.sum(perp * spins, axis=-1)).max() < 1e-15
+    assert_allclose(perp + np.sum(vectors * spins, -1, keepdims=True) * spins, vectors, atol=1e-15)
+    # channels-first torch tensors (B, 3, L, L), the networks' layout: the same numbers
+    s = torch.from_numpy(np.moveaxis(spins, -1, 0))[None]
+    v = torch.from_numpy(np.moveaxis(vectors, -1, 0))[None].requires_grad_()
+    out = perpendicular_part(v, s, axis=1)
+    assert np.array_equal(np.moveaxis(out[0].detach().numpy(), 0, -1), perp)
+    out.sum().backward()  # differentiable: d/dV of sum(P V) is P applied to ones
+    assert v.grad is not None and v.grad.shape == v.shape

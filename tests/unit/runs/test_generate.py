@@ -1,22 +1,30 @@
-"""Ensemble generation (issue 5): resumable, executor-independent, checksummed, split by run."""
+"""Ensemble generation: resumable, executor-independent, checksummed, split by run."""
 
 import dataclasses
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 from torquenet.config import load_config
-from torquenet.data.builtin_configs import resolve_config_path
-from torquenet.data.dataset import TrajectoryDataset
-from torquenet.data.generate import GenerateConfig, generate, summarize
-from torquenet.data.manifest import read_manifest
-from torquenet.solvers import EDSolver
+from torquenet.data import (
+    TrajectoryDataset,
+    dataset_info,
+    read_manifest,
+    read_trajectory,
+    resolve_config_path,
+)
+from torquenet.dynamics import LLGParams
+from torquenet.model import SDModelParams
+from torquenet.runs import GenerateConfig, generate
+from torquenet.solvers import EDParams, EDSolver, SolverConfig
 
 # Labels are the float64 perpendicular projection of the exact fields: rounding only.
 ATOL_PERPENDICULAR = 1e-12
@@ -41,7 +49,7 @@ def tiny_dataset(tmp_path_factory):
 
 
 def test_tiny_config_produces_complete_dataset(tiny_dataset):
-    summary = summarize(tiny_dataset)
+    summary = dataset_info(tiny_dataset)
     assert summary["complete"] and summary["L"] == 12
     assert sum(v["trajectories"] for v in summary["splits"].values()) == 4
     assert all(v["frames"] == 6 * v["trajectories"] for v in summary["splits"].values())
@@ -54,7 +62,7 @@ def test_labels_are_perpendicular_hext_free_and_normalised_once(tiny_dataset):
     assert np.abs(np.sum(spins * torques, axis=-1)).max() <= ATOL_PERPENDICULAR
     # H_ext-free: the stored labels are the perpendicular part of the bare electron field
     config = _config()
-    fields = EDSolver(config.solver.model, config.solver.ed).compute(spins).fields
+    fields = EDSolver(config.model, config.solver.ed).compute(spins).fields
     expected = fields - np.sum(fields * spins, axis=-1, keepdims=True) * spins
     assert_allclose(torques, expected, rtol=0, atol=ATOL_EXACT)
     item, item_raw = normalised[7], raw[7]
@@ -149,3 +157,54 @@ def test_killed_generation_resumes_to_identical_files(tmp_path, tiny_dataset):
     assert finished < 4, "the run must be killed midway for this test to mean anything"
     generate(_config(), out)
     assert _checksums(out) == _checksums(tiny_dataset)
+
+
+def test_relabel_sampling_labels_the_frames_with_the_exact_solver(tmp_path):
+    """relabel: plain-ED dynamics, every saved frame labelled by twist-averaged ED (same physics
+    for both solvers, H_ext from the dynamics in the energies)."""
+    config = _config(
+        L=6,
+        num_random=2,
+        num_skyrmion=0,
+        num_steps=8,
+        save_every=4,
+        sampling="relabel",
+        solver=SolverConfig(kind="ed", ed=EDParams(num_twists=2)),
+        dynamics_solver=SolverConfig(kind="ed", ed=EDParams(num_twists=1)),
+        llg=LLGParams(temperature=0.01, external_field=(0.0, 0.02, 0.01)),
+        model=SDModelParams(electron_temperature=0.1),
+    )
+    generate(config, tmp_path)
+    manifest = read_manifest(tmp_path)
+    assert manifest.physics() == config.model and manifest.llg() == config.llg
+    assert manifest.label_solver() == config.solver
+    run = read_trajectory(tmp_path / manifest.units[0].relative_path)
+    exact = EDSolver(config.model, EDParams(num_twists=2)).compute(run.spins)
+    assert_allclose(run.fields, exact.fields, rtol=0, atol=ATOL_EXACT)
+    assert_allclose(run.grand_potential, exact.grand_potential, rtol=0, atol=ATOL_EXACT)
+    zeeman = -run.spins.reshape(len(run.steps), -1, 3).sum(axis=1) @ np.array([0.0, 0.02, 0.01])
+    assert_allclose(run.energy, exact.grand_potential + zeeman, rtol=0, atol=ATOL_EXACT)
+    # the dynamics ran with the plain solver: its fields differ from the labels
+    plain = EDSolver(config.model, EDParams(num_twists=1)).compute(run.spins[-1]).fields
+    assert np.abs(plain - run.fields[-1]).max() > 1e-3
+
+
+def test_manifest_accessors_read_the_layout_of_older_datasets(tiny_dataset, tmp_path):
+    """Before the s-d parameters moved to the top of the config they sat in solver.model,
+    H_ext among them; the typed accessors read both layouts to the same values."""
+    current = read_manifest(tiny_dataset)
+    legacy = json.loads((tiny_dataset / "manifest.json").read_text())
+    model = legacy["config"].pop("model")
+    field = legacy["config"]["llg"].pop("external_field")
+    legacy["config"]["solver"]["model"] = {**model, "external_field": [0.0, 0.0, 0.03]}
+    assert field == [0.0, 0.0, 0.005]
+    (tmp_path / "manifest.json").write_text(json.dumps(legacy))
+    old = read_manifest(tmp_path)
+    assert old.physics() == current.physics() == SDModelParams()
+    assert old.label_solver() == current.label_solver()
+    assert old.llg() == replace(current.llg(), external_field=(0.0, 0.0, 0.03))
+    assert old.lattice_size == current.lattice_size == 12
+    legacy["config"]["solver"]["model"]["hund"] = 2.0
+    (tmp_path / "manifest.json").write_text(json.dumps(legacy))
+    with pytest.raises(ValueError, match="unknown key.*hund"):
+        read_manifest(tmp_path).physics()

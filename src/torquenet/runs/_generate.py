@@ -23,7 +23,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -37,11 +36,13 @@ from torquenet.data.manifest import (
     sha256_of,
     verify_unit,
 )
-from torquenet.data.simulate import SimulationConfig, simulate
 from torquenet.data.storage import read_trajectory, write_trajectory
 from torquenet.dynamics import LLGParams
+from torquenet.model import SDModelParams
 from torquenet.observables import perpendicular_part
-from torquenet.solvers import SolverConfig, build_solver
+from torquenet.runs._simulate import SimulationConfig, simulate
+from torquenet.runs._solvers import build_solver
+from torquenet.solvers import SolverConfig
 from torquenet.textures import SkyrmionPerturbation
 
 logger = logging.getLogger(__name__)
@@ -69,12 +70,14 @@ class GenerateConfig:
         Fraction of each start type's trajectories held out (split by trajectory, stratified).
     sampling : str
         "exact" or "relabel" (see module docstring).
+    model : SDModelParams
+        The s-d model, shared by every solver of the ensemble (labels and dynamics).
     llg : LLGParams
-        dt, damping, Langevin temperature of the dynamics.
+        dt, damping, Langevin temperature and external field of the dynamics.
     solver : SolverConfig
         The labelling solver (and the dynamics solver in "exact" mode).
     dynamics_solver : SolverConfig or None
-        The solver that drives the dynamics in "relabel" mode (same s-d model as ``solver``).
+        The solver that drives the dynamics in "relabel" mode.
     perturbation : SkyrmionPerturbation
         Randomness of the perturbed skyrmion-lattice starts.
     max_attempts : int
@@ -94,6 +97,7 @@ class GenerateConfig:
     seed: int = 0
     validation_fraction: float = 0.3
     sampling: str = "exact"
+    model: SDModelParams = field(default_factory=SDModelParams)
     llg: LLGParams = field(default_factory=LLGParams)
     solver: SolverConfig = field(default_factory=SolverConfig)
     dynamics_solver: SolverConfig | None = None
@@ -118,14 +122,8 @@ class GenerateConfig:
             raise ValueError(f"skyrmion-lattice starts need L divisible by 12, got L = {self.L}")
         if self.sampling not in SAMPLING_MODES:
             raise ValueError(f"sampling must be one of {SAMPLING_MODES}, got {self.sampling!r}")
-        if self.sampling == "relabel":
-            if self.dynamics_solver is None:
-                raise ValueError("sampling 'relabel' needs a dynamics_solver")
-            if self.dynamics_solver.model != self.solver.model:
-                raise ValueError(
-                    "dynamics_solver.model must equal solver.model (same physics); got "
-                    f"{self.dynamics_solver.model} vs {self.solver.model}"
-                )
+        if self.sampling == "relabel" and self.dynamics_solver is None:
+            raise ValueError("sampling 'relabel' needs a dynamics_solver")
 
     def units(self) -> list[UnitRecord]:
         """The trajectories: names, start types, seeds and split (all derived from ``seed``)."""
@@ -161,6 +159,7 @@ class GenerateConfig:
             checkpoint_every=self.checkpoint_every,
             seed=record.seed,
             save_fields=exact,
+            model=self.model,
             llg=self.llg,
             solver=self.solver if exact else self.dynamics_solver,
             perturbation=self.perturbation,
@@ -195,15 +194,15 @@ def _produce(config: GenerateConfig, record: UnitRecord, root: Path) -> tuple[st
             staging.parent.mkdir(parents=True, exist_ok=True)
             if not staging.is_file():
                 simulate(sim, staging)
-            _relabel(staging, final, config.solver)
+            _relabel(staging, final, config)
     trajectory = read_trajectory(final)
     return record.name, sha256_of(final), trajectory.num_frames
 
 
-def _relabel(source: Path, destination: Path, solver_config: SolverConfig) -> None:
-    """Label every frame of ``source`` with ``solver_config`` and write ``destination``."""
+def _relabel(source: Path, destination: Path, config: GenerateConfig) -> None:
+    """Label every frame of ``source`` with ``config.solver`` and write ``destination``."""
     trajectory = read_trajectory(source)
-    solver = build_solver(solver_config)
+    solver = build_solver(config.solver, config.model)
     fields, omega = [], []
     for start in range(0, trajectory.num_frames, LABEL_BATCH):
         result = solver.compute(trajectory.spins[start : start + LABEL_BATCH])
@@ -211,12 +210,11 @@ def _relabel(source: Path, destination: Path, solver_config: SolverConfig) -> No
         omega.append(result.grand_potential)
     fields_all = np.concatenate(fields)
     attributes = dict(trajectory.attributes)
-    attributes["label_solver"] = json.dumps(to_mapping(solver_config), sort_keys=True)
+    attributes["label_solver"] = json.dumps(to_mapping(config.solver), sort_keys=True)
     labelled = replace(trajectory, fields=fields_all, attributes=attributes)
     if solver.provides_energy:
         grand_potential = np.concatenate(omega)
-        h_ext = solver_config.model.external_field_vector
-        zeeman = -trajectory.spins.reshape(trajectory.num_frames, -1, 3).sum(axis=1) @ h_ext
+        zeeman = config.llg.zeeman_energy(trajectory.spins)
         labelled = replace(
             labelled, grand_potential=grand_potential, energy=grand_potential + zeeman
         )
@@ -390,33 +388,4 @@ def _normalise(manifest: Manifest, root: Path) -> None:
         "torque_magnitude_p50": float(np.percentile(magnitude, 50)),
         "torque_magnitude_p99": float(np.percentile(magnitude, 99)),
         "max_abs_torque_dot_spin": parallel,
-    }
-
-
-def summarize(directory: str | Path) -> dict[str, Any]:
-    """Counts, parameters, split sizes and label statistics (``torquenet data info``)."""
-    manifest = read_manifest(directory)
-    cfg = manifest.config
-    counts: dict[str, dict[str, int]] = {}
-    for u in manifest.units:
-        entry = counts.setdefault(
-            f"{u.start_type}/{u.split}", {"trajectories": 0, "frames": 0, "finished": 0}
-        )
-        entry["trajectories"] += 1
-        entry["finished"] += u.sha256 is not None
-        entry["frames"] += u.num_frames
-    return {
-        "directory": str(directory),
-        "package_version": manifest.package_version,
-        "L": cfg["L"],
-        "num_steps": cfg["num_steps"],
-        "save_every": cfg["save_every"],
-        "sampling": cfg["sampling"],
-        "solver": cfg["solver"],
-        "dynamics_solver": cfg.get("dynamics_solver"),
-        "llg": cfg["llg"],
-        "splits": counts,
-        "complete": all(u.sha256 is not None for u in manifest.units),
-        "torque_scale": manifest.torque_scale,
-        "label_statistics": manifest.label_statistics,
     }

@@ -12,18 +12,14 @@ import torch
 
 from tests.helpers import assert_same_trajectory
 from torquenet.config import from_mapping
-from torquenet.data import (
-    SimulationConfig,
-    read_trajectory,
-    simulate,
-    work_directory,
-)
+from torquenet.data import read_trajectory
 from torquenet.dynamics import IntegrationError, LLGParams
 from torquenet.observables import magnetization, topological_charge
-from torquenet.solvers import EDSolver, build_solver
+from torquenet.runs import SimulationConfig, build_solver, simulate, work_directory
+from torquenet.solvers import EDSolver
 from torquenet.textures import random_spins
 
-simulate_module = importlib.import_module("torquenet.data.simulate")
+simulate_module = importlib.import_module("torquenet.runs._simulate")
 
 # The energy column is computed from the same float64 numbers as the check below: only the order
 # of a 3-term sum can differ.
@@ -73,7 +69,7 @@ def install_failing_solver(monkeypatch, fail_at, error=None):
     monkeypatch.setattr(
         simulate_module,
         "build_solver",
-        lambda config: FailingSolver(build_solver(config), fail_at, error),
+        lambda config, model: FailingSolver(build_solver(config, model), fail_at, error),
     )
 
 
@@ -87,13 +83,13 @@ def test_trajectory_contents_are_consistent(reference):
     assert t.spins.shape == (10, 6, 6, 3) and t.fields.shape == (10, 6, 6, 3)
     assert np.array_equal(t.topological_charge, topological_charge(t.spins))
     assert np.array_equal(t.magnetization, magnetization(t.spins))
-    h_ext = np.asarray(CONFIG.solver.model.external_field)
+    h_ext = np.asarray(CONFIG.llg.external_field)
     expected_energy = t.grand_potential - t.spins.reshape(10, -1, 3).sum(axis=1) @ h_ext
     assert np.abs(t.energy - expected_energy).max() <= ATOL_ENERGY
     # frame 0 is the seeded initial state, fields are the solver's (no H_ext)
     init_rng = np.random.default_rng(np.random.SeedSequence(CONFIG.seed).spawn(2)[0])
     assert np.array_equal(t.spins[0], random_spins(6, init_rng))
-    result = EDSolver(CONFIG.solver.model).compute(t.spins[3])
+    result = EDSolver(CONFIG.model).compute(t.spins[3])
     assert np.array_equal(t.fields[3], result.fields)
     assert t.grand_potential[3] == result.grand_potential
 
@@ -236,3 +232,14 @@ def test_config_from_yaml_mapping_rejects_unknown_keys():
         from_mapping(SimulationConfig, {"llg": {"dt": 0.1}})
     config = from_mapping(SimulationConfig, {"L": 12, "llg": {"time_step": 0.05}})
     assert config.llg.time_step == 0.05
+
+
+def test_a_solver_instance_replaces_the_configured_one_and_is_recorded(reference, tmp_path):
+    solver = EDSolver(CONFIG.model)
+    run = read_trajectory(simulate(CONFIG, tmp_path / "own.h5", solver=solver))
+    assert_same_trajectory(run, reference)
+    assert run.attributes["field_solver"] == repr(solver)
+    assert "field_solver" not in reference.attributes
+    other = EDSolver(replace(CONFIG.model, chemical_potential=-3.0))
+    with pytest.raises(ValueError, match="must be the same s-d model"):
+        simulate(CONFIG, tmp_path / "other.h5", solver=other)

@@ -4,9 +4,10 @@
 on a lattice far larger than the 12 x 12 cells it was trained on (96 x 96 by default), starting
 from the skyrmion-lattice ansatz of Eq. (13) with site-dependent random parameters, and then,
 on request, continues the run for the long-time stability test of Fig. 8.  Each stage is an
-ordinary resumable trajectory (:func:`~torquenet.data.simulate`) analysed by
+ordinary resumable trajectory (:func:`~torquenet.runs.simulate`) analysed by
 :func:`~torquenet.analysis.analyze_trajectories`, so the demo is the same code path a user
-scripts by hand.  The verdict (:func:`skyrmion_lattice_order`) is measured, not assumed: the six
+scripts by hand.  The verdict (:func:`~torquenet.observables.skyrmion_lattice_order`) is
+measured, not assumed: the six
 +-Q_eta Bragg peaks must be the six largest S(q != 0), and the texture must hold exactly the
 ideal lattice's L^2/24 skyrmions and no antiskyrmion.
 """
@@ -20,27 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from torquenet._validation import check_int
 from torquenet._version import __version__
-from torquenet.analysis import (
-    AnalysisConfig,
-    analyze_trajectories,
-    count_skyrmions,
-    peak_intensity,
-    plot_texture,
-    pyplot,
-    save_figure,
-    skyrmion_peak_indices,
-)
+from torquenet.analysis import AnalysisConfig, analyze_trajectories, plot_corner_snapshots
 from torquenet.config import save_config, to_mapping
-from torquenet.data import SimulationConfig, StepProgressBar, read_trajectory, simulate
+from torquenet.data import read_trajectory
 from torquenet.dynamics import LLGParams
-from torquenet.observables import structure_factor, topological_charge
-from torquenet.solvers import SolverConfig
-from torquenet.solvers._config import LearnedModelParams
+from torquenet.observables import skyrmion_lattice_order
+from torquenet.pretrained import resolve_model_file
+from torquenet.runs._simulate import SimulationConfig, StepProgressBar, simulate
+from torquenet.solvers import LearnedModelParams, SolverConfig
 from torquenet.textures import SkyrmionPerturbation
 
 logger = logging.getLogger(__name__)
@@ -76,7 +66,7 @@ class DemoConfig:
     perturbation : SkyrmionPerturbation
         Site-dependent randomness of the initial ansatz.
     model_file : str
-        Model file; "" uses the shipped model (:func:`torquenet.pretrained.default_model_path`).
+        Model file; "" uses the shipped model (:func:`torquenet.pretrained.resolve_model_file`).
     device : str
         "cpu", "cuda", "cuda:N" or "auto".
     """
@@ -103,48 +93,11 @@ class DemoConfig:
         check_int("seed", self.seed, minimum=0)
 
     def solver(self) -> SolverConfig:
-        """The learned field solver of both stages."""
-        from torquenet.pretrained import default_model_path
-
-        model_file = self.model_file or str(default_model_path())
+        """The learned field solver of both stages (the model file resolved to a path)."""
+        model_file = str(resolve_model_file(self.model_file))
         return SolverConfig(
             kind="cnn", cnn=LearnedModelParams(model_file=model_file, device=self.device)
         )
-
-
-def skyrmion_lattice_order(spins: NDArray[np.float64]) -> dict[str, Any]:
-    """How close a texture (L, L, 3) is to the ideal skyrmion lattice (L divisible by 12).
-
-    Returns
-    -------
-    dict
-        ``ideal_skyrmions`` (L^2 / 24), ``topological_charge``, ``skyrmions`` and
-        ``antiskyrmions`` (:func:`~torquenet.analysis.count_skyrmions`), ``bragg_weight`` (the
-        fraction of sum_q S(q) in the six +-Q_eta; the ideal ansatz has 0.954),
-        ``bragg_peaks_dominate`` (the six largest S(q), q != 0, are exactly the +-Q_eta) and
-        ``is_skyrmion_lattice`` (peaks dominate, and the texture holds the ideal number of
-        objects of one sign and none of the other).
-    """
-    L = spins.shape[-2]
-    sq = structure_factor(spins)  # sum_q S(q) = 1 for unit spins (Parseval)
-    peaks = {tuple(int(i) for i in p) for p in skyrmion_peak_indices(L)}
-    ranked = sq.copy()
-    ranked[0, 0] = -np.inf
-    top = np.argsort(ranked, axis=None)[::-1][:6]
-    top6 = {tuple(int(i) for i in np.unravel_index(k, sq.shape)) for k in top}
-    negative, positive = count_skyrmions(spins)
-    ideal = L * L // 24
-    dominate = top6 == peaks
-    one_sign = (negative, positive) in ((ideal, 0), (0, ideal))
-    return {
-        "ideal_skyrmions": ideal,
-        "topological_charge": float(np.round(topological_charge(spins), 6)),
-        "skyrmions": negative,
-        "antiskyrmions": positive,
-        "bragg_weight": float(6 * peak_intensity(sq)),
-        "bragg_peaks_dominate": bool(dominate),
-        "is_skyrmion_lattice": bool(dominate and one_sign),
-    }
 
 
 def _run_stage(
@@ -175,7 +128,7 @@ def _run_stage(
             [path], out / name, AnalysisConfig(times=times, figure_formats=("png",))
         )
         run = read_trajectory(path)
-        _plot_zoom(run, out / name / "zoom.png")
+        plot_corner_snapshots(run, out / name / "zoom", ZOOM, ("png",))
         timing.write_text(json.dumps({"wall_seconds": seconds}) + "\n")
         interrupted.unlink(missing_ok=True)
     else:
@@ -195,19 +148,6 @@ def _run_stage(
 
 #: Side of the corner shown by the zoomed snapshots (two 12 x 12 magnetic cells).
 ZOOM = 24
-
-
-def _plot_zoom(run, path: Path) -> None:
-    """First, middle and last frame of the lattice's ZOOM x ZOOM corner, where noise is visible."""
-    n = min(ZOOM, run.spins.shape[1])
-    picks = sorted({0, len(run.times) // 2, len(run.times) - 1})
-    fig, axes = pyplot().subplots(
-        1, len(picks), figsize=(6 * len(picks), 4.6), layout="constrained"
-    )
-    for ax, k in zip(np.atleast_1d(axes), picks):
-        corner = run.spins[k, :n, :n]
-        plot_texture(corner, ax=ax, title=f"t = {run.times[k]:g} t0 ({n} x {n} corner)")
-    save_figure(fig, path.with_suffix(""), ("png",))
 
 
 def _summary_text(summary: dict[str, Any]) -> str:

@@ -36,8 +36,10 @@ from torquenet.data.storage import (
     write_trajectory,
 )
 from torquenet.dynamics import LLG_EQUATION, IntegrationError, LLGParams, run_llg
+from torquenet.model import SDModelParams
 from torquenet.observables import magnetization, topological_charge
-from torquenet.solvers import SolverConfig, build_solver
+from torquenet.runs._solvers import build_solver
+from torquenet.solvers import SolverConfig
 from torquenet.textures import (
     SkyrmionLatticeAnsatz,
     SkyrmionPerturbation,
@@ -115,10 +117,12 @@ class SimulationConfig:
         Seed of the initial state and of the Langevin noise (SEED_DERIVATION).
     save_fields : bool
         Store the electron fields of every saved frame (/fields).
+    model : SDModelParams
+        The s-d model (the physics of the field solver).
     llg : LLGParams
-        dt, alpha, T.
+        dt, alpha, T and H_ext (H_eff = the solver's electron fields + llg.external_field).
     solver : SolverConfig
-        The field engine (H_eff = its fields + solver.model.external_field).
+        The field engine.
     ansatz, perturbation
         Parameters of the "skl" and "skl-perturbed" initial states.
     """
@@ -130,6 +134,7 @@ class SimulationConfig:
     checkpoint_every: int = 100
     seed: int = 0
     save_fields: bool = True
+    model: SDModelParams = field(default_factory=SDModelParams)
     llg: LLGParams = field(default_factory=LLGParams)
     solver: SolverConfig = field(default_factory=SolverConfig)
     ansatz: SkyrmionLatticeAnsatz = field(default_factory=SkyrmionLatticeAnsatz)
@@ -152,6 +157,7 @@ class SimulationConfig:
                 f"got L = {self.L}"
             )
         for name, cls in (
+            ("model", SDModelParams),
             ("llg", LLGParams),
             ("solver", SolverConfig),
             ("ansatz", SkyrmionLatticeAnsatz),
@@ -224,7 +230,7 @@ class _Recorder:
     ) -> None:
         self.config = config
         self.config_json = config.to_json()
-        self.external = solver.params.external_field_vector
+        self.llg = config.llg
         self.has_energy = bool(solver.provides_energy)
         self.rng = rng
         self.workdir = workdir
@@ -262,7 +268,7 @@ class _Recorder:
                 raise RuntimeError("the solver says provides_energy but returned no energy")
             omega = float(result.grand_potential)
             frame["grand_potential"] = omega
-            frame["energy"] = omega - float(self.external @ spins.reshape(-1, 3).sum(axis=0))
+            frame["energy"] = omega + float(self.llg.zeeman_energy(spins))
         return frame
 
     def _stacked_frames(self, up_to_step: int) -> Trajectory:
@@ -338,7 +344,9 @@ def _resume_point(workdir: Path, config_json: str) -> Checkpoint:
     return last
 
 
-def _assemble(workdir: Path, out: Path, config: SimulationConfig) -> Path:
+def _assemble(
+    workdir: Path, out: Path, config: SimulationConfig, solver_override: FieldSolver | None
+) -> Path:
     """Join the checkpoint chain into the trajectory file ``out`` (atomically) and clean up."""
     checkpoints = [read_checkpoint(path) for path in _checkpoint_chain(workdir)]
     previous = -1
@@ -358,6 +366,8 @@ def _assemble(workdir: Path, out: Path, config: SimulationConfig) -> Path:
     revision = git_revision()
     if revision is not None:
         attributes["git_hash"] = revision
+    if solver_override is not None:
+        attributes["field_solver"] = repr(solver_override)
     trajectory = Trajectory.concatenate([c.frames for c in checkpoints], attributes)
     expected = frame_steps(config.num_steps, config.save_every)
     if trajectory.steps.tolist() != expected:
@@ -411,6 +421,7 @@ def simulate(
     progress: ProgressCallback | None = None,
     *,
     overwrite: bool = False,
+    solver: FieldSolver | None = None,
 ) -> Path:
     """Run (or resume) the LLG trajectory of ``config`` and write it to the HDF5 file ``out``.
 
@@ -418,13 +429,18 @@ def simulate(
     ----------
     config : SimulationConfig
     out : path
-        Trajectory file to create (layout: :mod:`torquenet.data.schema`).
+        Trajectory file to create (layout: :mod:`torquenet.data`, ``TRAJECTORY_DATASETS``).
     progress : ProgressCallback, optional
         progress(completed_steps, num_steps), e.g. to drive a progress bar.
     overwrite : bool
         Discard an existing ``out`` and any unfinished run for it; otherwise an unfinished run in
         ``<out>.partial/`` is resumed (its config must equal ``config``) and an existing
         finished ``out`` is an error.
+    solver : FieldSolver, optional
+        A field engine to use instead of building ``config.solver`` (a custom or instrumented
+        solver).  Its ``params`` must equal ``config.model``; the file then records
+        ``repr(solver)`` in its ``field_solver`` attribute, since ``config.solver`` no longer
+        describes the fields.
 
     Returns
     -------
@@ -443,7 +459,7 @@ def simulate(
     Examples
     --------
     >>> import tempfile
-    >>> from torquenet.data.storage import read_trajectory
+    >>> from torquenet.data import read_trajectory
     >>> cfg = SimulationConfig(L=6, num_steps=4, save_every=2)
     >>> with tempfile.TemporaryDirectory() as d:
     ...     run = read_trajectory(simulate(cfg, Path(d) / "run.h5"))
@@ -453,7 +469,14 @@ def simulate(
     out = Path(out)
     workdir = work_directory(out)
     config_json = config.to_json()
-    solver = build_solver(config.solver)
+    override = solver
+    if solver is None:
+        solver = build_solver(config.solver, config.model)
+    elif getattr(solver, "params", None) != config.model:
+        raise ValueError(
+            f"the solver passed to simulate() is for {getattr(solver, 'params', None)}, the "
+            f"config for {config.model}; they must be the same s-d model"
+        )
     if overwrite and workdir.exists():
         shutil.rmtree(workdir)
     if workdir.exists() and _checkpoint_chain(workdir):
@@ -488,4 +511,4 @@ def simulate(
         if not any(workdir.iterdir()):  # failed before the first checkpoint: leave no litter
             workdir.rmdir()
         raise
-    return _assemble(workdir, out, config)
+    return _assemble(workdir, out, config, override)

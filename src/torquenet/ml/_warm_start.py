@@ -1,0 +1,110 @@
+"""Warm starts of training: weights from a trained model file, widened when the new net is wider.
+
+Its own module because it needs both the architectures and the model-file reader, which must not
+import each other.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from torquenet.ml._architectures import TorqueModel
+from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
+from torquenet.ml._model_file import check_physics_matches, read_model_file
+from torquenet.model import SDModelParams
+
+
+def widen_equivariant(
+    model: EquivariantTorqueCNN,
+    trained: dict[str, torch.Tensor],
+    trained_config: EquivariantModelConfig,
+) -> None:
+    """Start ``model`` from a trained narrower network: the same function, more channels.
+
+    The trained weights fill the leading channels.  Every connection *from* a new channel *to*
+    an old channel or to the output is set to zero, so the widened network computes exactly the
+    trained network's torques (tested); the new channels keep their fresh random weights *in*
+    and start learning from the first step, because the gradients of the zeroed outgoing weights
+    do not vanish (Net2Net-style function-preserving growth, Chen et al., ICLR 2016).
+
+    Raises
+    ------
+    ValueError
+        If the depth, kernel radius or bond basis differ, or the trained network is wider
+        than ``model``.
+    """
+    new = model.config
+    same = ("num_blocks", "radius", "bond_basis_degree")
+    if any(getattr(new, k) != getattr(trained_config, k) for k in same):
+        raise ValueError(
+            "can only widen an equivariant model of the same depth, radius and bond basis: "
+            + ", ".join(
+                f"{k} trained {getattr(trained_config, k)} vs requested {getattr(new, k)}"
+                for k in same
+            )
+        )
+    cv, cs = trained_config.vector_channels, trained_config.scalar_channels
+    if cv > new.vector_channels or cs > new.scalar_channels:
+        raise ValueError(
+            f"the trained model ({cv} vector / {cs} scalar channels) is wider than the requested "
+            f"one ({new.vector_channels} / {new.scalar_channels}); widening only adds channels"
+        )
+    nv = new.vector_channels
+    # Invariant inputs are [v . S (Cv channels), |v|^2 (Cv channels)]: where the old ones sit now.
+    old_invariants = list(range(cv)) + list(range(nv, nv + cv))
+    # The lift's invariants are followed by the bond-basis invariants (same count in both).
+    old_lift_invariants = old_invariants + list(
+        range(2 * nv, model.lift_invariants.weight.shape[1])
+    )
+    with torch.no_grad():
+        params = dict(model.named_parameters())
+        params["lift.weight"][:cv] = trained["lift.weight"]
+        if new.bond_basis_degree:
+            params["bond_vectors.weight"][:cv] = trained["bond_vectors.weight"]
+        head = params["head.weight"]
+        head.zero_()
+        head[:, :cv] = trained["head.weight"]
+        w = params["lift_invariants.weight"]
+        w[:cs] = 0.0
+        w[:cs, old_lift_invariants] = trained["lift_invariants.weight"]
+        params["lift_invariants.bias"][:cs] = trained["lift_invariants.bias"]
+        for k in range(new.num_blocks):
+            b = f"blocks.{k}."
+            for name, rows, cols in (
+                ("vector_conv.weight", cv, cv),
+                ("scalar_conv.weight", cs, cs),
+                ("gate.weight", cv, cs),
+            ):
+                w = params[b + name]
+                w[:rows, cols:] = 0.0
+                w[:rows, :cols] = trained[b + name]
+            params[b + "scalar_conv.bias"][:cs] = trained[b + "scalar_conv.bias"]
+            params[b + "gate.bias"][:cv] = trained[b + "gate.bias"]
+            mix = params[b + "invariant_mix.weight"]
+            mix[:cs] = 0.0
+            mix[:cs, old_invariants] = trained[b + "invariant_mix.weight"]
+        model.torque_scale.copy_(trained["torque_scale"])
+
+
+def initialize_from_file(model: TorqueModel, path: str, params: SDModelParams) -> None:
+    """Load the weights of a trained model file into ``model`` (warm start of training).
+
+    The file's architecture must equal ``model.config``, or both must be equivariant networks
+    of the same depth with the file's no wider (then it is widened function-preservingly).
+    ``params`` (SDModelParams of the training data) must match the file's physics.
+    """
+    info, state = read_model_file(path)
+    check_physics_matches(info.params, params, f"initial model {path!r}")
+    device = model.torque_scale.device
+    state = {key: value.to(device) for key, value in state.items()}
+    if info.model_config == model.config:
+        model.load_state_dict(state, strict=True)
+    elif isinstance(model, EquivariantTorqueCNN) and isinstance(
+        info.model_config, EquivariantModelConfig
+    ):
+        widen_equivariant(model, state, info.model_config)
+    else:
+        raise ValueError(
+            f"initial model {path!r} has architecture {info.model_config}, which cannot start "
+            f"a {model.config} (same architecture, or a narrower equivariant network, needed)"
+        )

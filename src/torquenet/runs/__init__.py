@@ -1,0 +1,48 @@
+"""Run drivers: what ``torquenet fields | simulate | generate | demo`` do, as Python functions.
+
+They orchestrate the layers below (solvers and the learned model, dynamics, storage, analysis)
+and own nothing numerical themselves:
+
+* :func:`build_solver` / :func:`compute_fields`: a FieldSolver from a typed config and the physics;
+* :func:`simulate`: one checkpointed, resumable LLG trajectory (:class:`SimulationConfig`);
+* :func:`generate`: an ensemble of trajectories as a training dataset (:class:`GenerateConfig`),
+  in this process, a local process pool or on Dask;
+* :func:`run_demo`: the README's main job (:class:`DemoConfig`).
+"""
+
+from torquenet.runs._demo import DEMO_PERTURBATION, DemoConfig, run_demo
+from torquenet.runs._generate import SAMPLING_MODES, GenerateConfig, generate, run_unit
+from torquenet.runs._simulate import (
+    INIT_KINDS,
+    SEED_DERIVATION,
+    ProgressCallback,
+    SimulationConfig,
+    StepProgressBar,
+    frame_steps,
+    initial_spins,
+    simulate,
+    work_directory,
+)
+from torquenet.runs._solvers import FieldsConfig, build_solver, compute_fields
+
+__all__ = [
+    "DEMO_PERTURBATION",
+    "INIT_KINDS",
+    "SAMPLING_MODES",
+    "SEED_DERIVATION",
+    "DemoConfig",
+    "FieldsConfig",
+    "GenerateConfig",
+    "ProgressCallback",
+    "SimulationConfig",
+    "StepProgressBar",
+    "build_solver",
+    "compute_fields",
+    "frame_steps",
+    "generate",
+    "initial_spins",
+    "run_demo",
+    "run_unit",
+    "simulate",
+    "work_directory",
+]
