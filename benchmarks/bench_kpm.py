@@ -7,9 +7,9 @@ Usage:
 Each section stores its measurements in benchmarks/results/kpm.json (so sections can run as
 separate processes); every run rewrites benchmarks/results/kpm.md from all stored measurements.
 Accuracy is the relative RMS error of the *torque* (the field component perpendicular to the
-spin, ~5% of the field) against ED on the same periodic lattice.  Timings are wall-clock seconds
-of one field evaluation after compilation, with the torch thread count and load average noted:
-the machine is shared, so compare numbers within one table only.
+spin, 5-13% of the field on LLG frames) against ED on the same periodic lattice.  Timings are
+wall-clock seconds of one field evaluation after compilation, with the torch thread count and
+load average noted: the machine is shared, so compare numbers within one table only.
 """
 
 from __future__ import annotations

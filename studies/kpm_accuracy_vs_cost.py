@@ -2,9 +2,9 @@
 
 A trained network is worth using where it is faster than KPM *at equal accuracy*.  This study
 scores KPM with reduced settings (fewer Chebyshev moments M, coarser probing distance d) with the
-metrics of the accuracy targets (median / p99 angle, median relative magnitude error, relative L1 loss of
-Eq. 11) against the same ED labels the networks are scored on, and times it next to the shipped
-network.
+metrics of the accuracy targets (median / p99 angle, median relative magnitude error, relative
+L1 loss of Eq. 11) against the same ED labels the networks are scored on, and times it next to
+the shipped network.
 
 The validation frames of a ``default`` dataset are 12 x 12 textures whose labels are 4 x 4
 twist-averaged ED fields, i.e. the fields of the texture tiled 4 x 4 times.  KPM is therefore run

@@ -1,7 +1,7 @@
 """Physics checks of the KPM solver against ED.
 
-Accuracy is measured on the torque, the field component perpendicular to the spin (~5% of the
-field here), as the relative RMS error over all sites.
+Accuracy is measured on the torque, the field component perpendicular to the spin (5-13% of the
+field on LLG frames, docs/facts.md), as the relative RMS error over all sites.
 """
 
 import logging

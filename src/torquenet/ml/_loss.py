@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 #: Floor on the true torque magnitude in the denominator of Eq. (11), units of t1.  Torques from
-#: LLG snapshots are ~1e-2 (docs/facts.md: the torque is ~5% of |H| ~ 0.3); an exactly collinear
+#: LLG snapshots are ~1e-2 (docs/facts.md: mean |T| 0.014-0.028, 5-13% of |H| ~ 0.2); a collinear
 #: texture (a ferromagnet) has T = 0 and would otherwise give inf.  1e-12 only matters there.
 MIN_TORQUE_MAGNITUDE = 1e-12
 

@@ -9,10 +9,10 @@ from torquenet._validation import check_float
 #: Default electron temperature kT (units of t1).  The paper does not state one.  kT = 0.05 keeps
 #: the Fermi surface sharp on the scale of the band (width ~9 t1), so the bare susceptibility still
 #: peaks at |q| = pi/3 (tests/physics/test_susceptibility.py), while the density matrix decays fast
-#: enough that (a) boundary-twist averaging of a 12 x 12 cell converges the torque to ~0.1 deg
-#: with 4 x 4 twists, and (b) KPM probing converges at moderate colour distances.  At kT = 0.01
-#: both need several times more work for the same torque accuracy (docs/facts.md and
-#: BENCHMARKS.md).  kT = 0 is supported exactly by every solver.
+#: enough that (a) boundary-twist averaging of a 12 x 12 cell converges the torque to 0.14-0.24
+#: deg (median angle) with 4 x 4 twists, and (b) KPM probing converges at moderate colour
+#: distances.  At kT = 0.01 both need several times more work for the same torque accuracy
+#: (docs/facts.md and BENCHMARKS.md).  kT = 0 is supported exactly by every solver.
 DEFAULT_ELECTRON_TEMPERATURE = 0.05
 
 

@@ -64,8 +64,9 @@ def spiral(L: int, wavevector: NDArray, *, cone_angle: float = 0.0) -> NDArray[n
 class SkyrmionLatticeAnsatz:
     """Triple-Q skyrmion-lattice ansatz, paper Eq. (13).
 
-    Defaults are the energy-optimal values at kT = 0.01 (docs/facts.md): A = 0.673,
-    M = 0.134, phi = 1.561; they give topological charge -1 per skyrmion (6 per 12 x 12 cell).
+    Defaults are the energy-optimal values at kT = 0.01 (to ~2e-6 per site, docs/facts.md):
+    A = 0.673, M = 0.134, phi = 1.561; they give topological charge -1 per skyrmion (6 per
+    12 x 12 cell).
     """
 
     amplitude: float = 0.673  # A
