@@ -77,6 +77,8 @@ def check_spins(
         raise ValueError(
             f"{name} must have shape {want} or a batch (B, {want[1:]}, got {arr.shape}"
         )
+    if arr.shape[-2] == 0 or (arr.ndim == 4 and arr.shape[0] == 0):
+        raise ValueError(f"{name} must hold at least one site (L >= 1), got shape {arr.shape}")
     if L is not None and arr.shape[-2] != L:
         raise ValueError(f"{name} must have shape ({L}, {L}, 3) for L = {L}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -90,3 +92,12 @@ def check_spins(
             f"|S| = {np.linalg.norm(arr[idx]):.9g}"
         )
     return arr
+
+
+def check_finite(name: str, values: NDArray, hint: str = "") -> NDArray:
+    """Return ``values``, raising ValueError at the first NaN/inf (its index; ``hint`` appended)."""
+    values = np.asarray(values)
+    if not np.all(np.isfinite(values)):
+        first = tuple(int(k) for k in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{name} contain NaN or inf (first at index {first}){hint}")
+    return values

@@ -136,9 +136,17 @@ def test_cli_errors_are_one_clear_line(tmp_path, capsys, extra, message):
     assert message in err and "Traceback" not in err
 
 
-def test_cli_refuses_to_overwrite_a_finished_run(tmp_path, capsys):
-    args = [*ARGS, "--steps", "2", "--out", str(tmp_path / "r.h5")]
+def test_a_finished_run_rerun_is_a_no_op_and_other_settings_are_refused(tmp_path, capsys):
+    """Rerunning a finished simulate reports the existing file (as generate and train do); the
+    same output with other settings is refused unless --overwrite."""
+    out = tmp_path / "r.h5"
+    args = [*ARGS, "--steps", "2", "--out", str(out)]
     assert main(args) == 0
-    assert main(args) == 2
-    assert "already exists" in capsys.readouterr().err
-    assert main([*args, "--overwrite"]) == 0
+    before = out.read_bytes()
+    assert main(args) == 0
+    assert out.read_bytes() == before
+    assert main([*args[:-2], "--seed", "5", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "different configuration" in err and "seed: 4 -> 5" in err
+    assert main([*args[:-2], "--seed", "5", "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes() != before

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from torquenet._validation import check_int
+from torquenet._validation import check_finite, check_int
 from torquenet.analysis._evaluation_figures import draw_evaluation
 from torquenet.analysis._metrics import (
     ANGLE_THRESHOLDS,
@@ -154,9 +154,10 @@ def _dataset_params(dataset: TrajectoryDataset) -> SDModelParams:
 
 
 def _predict(solver: CNNSolver, spins: NDArray[np.float64], batch_size: int) -> NDArray:
-    return np.concatenate(
+    predicted = np.concatenate(
         [solver.compute(spins[k : k + batch_size]).fields for k in range(0, len(spins), batch_size)]
     )
+    return check_finite("predicted torques", predicted, f" of {solver!r} (NaN weights?)")
 
 
 def evaluate_model(

@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = (
     "_erf",
     "_analyze",
     "_compare",
+    "_export",
 )
 
 

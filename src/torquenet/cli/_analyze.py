@@ -6,6 +6,7 @@ import argparse
 import json
 
 from torquenet.analysis import AnalysisConfig, analyze_trajectories
+from torquenet.cli._common import add_overwrite_argument, output_directory
 
 _DEFAULTS = AnalysisConfig()
 
@@ -22,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("runs", nargs="+", help="trajectory files (.h5) of torquenet simulate")
     p.add_argument("--out", required=True, help="output directory")
+    add_overwrite_argument(p, "an existing report in --out")
     p.add_argument(
         "--times",
         type=float,
@@ -46,6 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=_DEFAULTS.movie_max_frames,
         help="at most this many movie frames",
     )
+    p.add_argument(
+        "--formats",
+        nargs="+",
+        choices=("png", "pdf", "svg"),
+        default=list(_DEFAULTS.figure_formats),
+        help="file formats of every figure (default: %(default)s; PDF is the slow one)",
+    )
     p.set_defaults(func=run)
 
 
@@ -57,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         log_structure_factor=args.log_sq,
         movie=args.movie,
         movie_max_frames=args.movie_frames,
+        figure_formats=tuple(args.formats),
     )
+    output_directory(args.out, "numbers.json", args.overwrite)
     numbers = analyze_trajectories(args.runs, args.out, config)
     print(json.dumps({"num_runs": numbers["num_runs"], "final": numbers["final"]}, indent=1))
     return 0

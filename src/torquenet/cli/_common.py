@@ -1,4 +1,9 @@
-"""Pieces shared by subcommands: loading spins, physics and solver flags -> FieldsConfig."""
+"""Pieces shared by subcommands: physics and solver flags -> FieldsConfig, the output policy.
+
+One overwrite policy for every command: an output that exists is refused unless ``--overwrite``
+is given, except that the run commands (simulate, generate, train, demo) resume unfinished work
+and treat a finished run of the same configuration as done (a no-op that reports it).
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,44 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from torquenet._validation import check_spins
+from torquenet._validation import check_float
 from torquenet.config import from_mapping, read_yaml
 from torquenet.runs import FieldsConfig
 from torquenet.solvers import SOLVER_KINDS
 
 
-def load_spins(path: str | Path) -> np.ndarray:
-    """Read unit spins (L, L, 3) from a .npy file with clear errors."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"spin file {str(path)!r} does not exist")
-    try:
-        spins = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"spin file {str(path)!r} is not a readable .npy array: {exc}") from exc
-    return check_spins(spins, name=f"spins in {path}")
+def add_overwrite_argument(parser: argparse.ArgumentParser, what: str = "the output") -> None:
+    parser.add_argument(
+        "--overwrite", action="store_true", help=f"replace {what} if it exists (else refused)"
+    )
+
+
+def output_file(path: str | Path, suffix: str, overwrite: bool) -> Path:
+    """The file ``path`` a command writes, exactly as named: it must end in ``suffix``, must not
+    be a directory, and may exist only with ``overwrite``."""
+    out = Path(path)
+    if out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a directory; name a file ending in {suffix}")
+    if out.suffix != suffix:
+        raise ValueError(
+            f"--out {str(out)!r} must end in {suffix} (the file is written under exactly this name)"
+        )
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{str(out)!r} already exists; pass --overwrite to replace it")
+    return out
+
+
+def output_directory(path: str | Path, report: str, overwrite: bool) -> Path:
+    """A report directory: refused when it already holds the report file ``report``, unless
+    ``overwrite``; a file in its place is an error."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a file; name a directory for the report")
+    if (out / report).exists() and not overwrite:
+        raise FileExistsError(
+            f"{str(out)!r} already holds a report ({report}); pass --overwrite to replace it"
+        )
+    return out
 
 
 def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +75,13 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         default=None,
         help="model file from `torquenet train` (with --solver cnn; default: the shipped model)",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=float,
+        default=None,
+        help="memory budget of one CNN forward pass in MB (with --solver cnn; larger lattices "
+        "are evaluated tile by tile, same fields; default 256)",
     )
     kpm = parser.add_argument_group("KPM solver (--solver kpm; see KPMParams)")
     kpm.add_argument("--num-moments", type=int, default=None, help="Chebyshev moments M")
@@ -88,10 +120,20 @@ def fields_config_from_args(args: argparse.Namespace) -> FieldsConfig:
     cnn = replace(solver.cnn, model_file=args.model) if args.model is not None else solver.cnn
     if args.model is not None and kind != "cnn":
         raise ValueError(f"--model needs --solver cnn (solver is {kind!r})")
+    if args.max_memory is not None:
+        if kind != "cnn":
+            raise ValueError(f"--max-memory needs --solver cnn (solver is {kind!r})")
+        megabytes = check_float("--max-memory", args.max_memory, minimum=0.0, strict_minimum=True)
+        cnn = replace(cnn, max_memory=int(megabytes * 2**20))
     solver = replace(solver, kind=kind, cnn=cnn)
     if args.kT is not None:
         model = replace(model, electron_temperature=args.kT)
     if args.twists is not None:
+        if solver.kind != "ed":
+            raise ValueError(
+                f"--twists applies to --solver ed only; the {solver.kind!r} solver evaluates the "
+                f"plain L x L torus (to see a larger lattice, tile the texture instead)"
+            )
         solver = replace(solver, ed=replace(solver.ed, num_twists=args.twists))
     kpm_flags = {
         "num_moments": args.num_moments,

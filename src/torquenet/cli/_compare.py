@@ -6,6 +6,7 @@ import argparse
 import json
 
 from torquenet.analysis import ComparisonConfig, compare_ensembles
+from torquenet.cli._common import add_overwrite_argument, output_directory
 
 _DEFAULTS = ComparisonConfig()
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exact", nargs="+", required=True, help="trajectory files of the exact runs")
     p.add_argument("--model", nargs="+", required=True, help="trajectory files of the model runs")
     p.add_argument("--out", required=True, help="output directory")
+    add_overwrite_argument(p, "an existing report in --out")
     p.add_argument(
         "--tolerance",
         type=float,
@@ -44,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         times=None if args.times is None else tuple(args.times),
         num_panels=args.panels,
     )
+    output_directory(args.out, "comparison.json", args.overwrite)
     result = compare_ensembles(args.exact, args.model, args.out, config)
     print(json.dumps(result["summary"], indent=1))
     return 0 if result["summary"]["passed"] else 1

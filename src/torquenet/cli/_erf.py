@@ -6,6 +6,7 @@ import argparse
 import json
 
 from torquenet.analysis import ReceptiveFieldConfig, receptive_field_report
+from torquenet.cli._common import add_overwrite_argument, output_directory
 
 _DEFAULTS = ReceptiveFieldConfig()
 
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", required=True, help="model file (.pt)")
     p.add_argument("--out", required=True, help="output directory")
+    add_overwrite_argument(p, "an existing report in --out")
     p.add_argument("--L", type=int, default=_DEFAULTS.L, help="lattice size of the probe texture")
     p.add_argument(
         "--texture",
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         fraction=args.fraction,
         device=args.device,
     )
+    output_directory(args.out, "receptive_field.json", args.overwrite)
     report = receptive_field_report(args.model, args.out, config)
     keys = ("radius", "fraction", "site", "theoretical_receptive_field_sites")
     print(json.dumps({k: report[k] for k in keys}, indent=1))

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from torquenet.analysis import EvaluationConfig, evaluate_model
+from torquenet.cli._common import add_overwrite_argument, output_directory
 
 _DEFAULTS = EvaluationConfig()
 
@@ -22,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="model file (.pt) written by training")
     p.add_argument("--data", required=True, help="dataset directory (torquenet generate)")
     p.add_argument("--out", required=True, help="output directory")
+    add_overwrite_argument(p, "an existing report in --out")
     p.add_argument(
         "--split",
         default=_DEFAULTS.split,
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         batch_size=args.batch_size,
     )
+    output_directory(args.out, "metrics.json", args.overwrite)
     metrics = evaluate_model(args.model, args.data, args.out, config)
     summary = {
         start: {k: m[k] for k in ("num_sites", "eq11_loss", "angle_deg_p50", "angle_deg_p99")}

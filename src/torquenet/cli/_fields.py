@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 import numpy as np
 
-from torquenet.cli._common import add_solver_arguments, fields_config_from_args, load_spins
+from torquenet.cli._common import (
+    add_overwrite_argument,
+    add_solver_arguments,
+    fields_config_from_args,
+    output_file,
+)
 from torquenet.config import save_config
+from torquenet.data import read_spins
 from torquenet.runs import compute_fields
 
 logger = logging.getLogger(__name__)
@@ -23,16 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "induced fields H_i = J <c^dag sigma c>_i (no H_ext), shape (L, L, 3).",
     )
     p.add_argument("--spins", required=True, help="input .npy, unit spins of shape (L, L, 3)")
-    p.add_argument("--out", required=True, help="output .npy for the fields")
+    p.add_argument("--out", required=True, help="output file for the fields (must end in .npy)")
+    add_overwrite_argument(p)
     add_solver_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    spins = load_spins(args.spins)
+    out = output_file(args.out, ".npy", args.overwrite)
+    spins = read_spins(args.spins)
     config = fields_config_from_args(args)
     result = compute_fields(spins, config)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, result.fields)
     save_config(config, out.with_suffix(".config.yaml"))

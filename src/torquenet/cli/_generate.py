@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument(
         "--scheduler", default=None, help="Dask distributed scheduler address, e.g. tcp://host:8786"
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run dynamics settings refused as physically absurd, with a warning",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,7 +52,14 @@ def run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        generate(config, out, workers=args.workers, scheduler=args.scheduler, progress=progress)
+        generate(
+            config,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=progress,
+            force=args.force,
+        )
     finally:
         bar.close()
     print(json.dumps(dataset_info(out), indent=2))

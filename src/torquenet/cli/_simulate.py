@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
-from torquenet.cli._common import add_solver_arguments, fields_config_from_args
+from torquenet.cli._common import add_solver_arguments, fields_config_from_args, output_file
 from torquenet.config import save_config
 from torquenet.dynamics import LLGParams
 from torquenet.runs import INIT_KINDS, SimulationConfig, StepProgressBar, simulate, work_directory
@@ -72,7 +71,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace an existing output and discard an unfinished run for it",
+        help="replace an existing output and discard an unfinished run for it (without it, an "
+        "unfinished run is resumed and a finished one of the same settings is left as it is)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run settings refused as physically absurd (a step turning spins by more than a "
+        "radian, T above the field scale |J| + |H_ext|), with a warning",
     )
     add_solver_arguments(p)
     p.set_defaults(func=run)
@@ -102,11 +108,11 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    out = Path(args.out)
+    out = output_file(args.out, ".h5", overwrite=True)  # existence: simulate() resumes or refuses
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = StepProgressBar()
     try:
-        simulate(config, out, progress=bar, overwrite=args.overwrite)
+        simulate(config, out, progress=bar, overwrite=args.overwrite, force=args.force)
     except KeyboardInterrupt:
         bar.close()
         logger.warning(

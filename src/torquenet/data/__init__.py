@@ -6,6 +6,14 @@ defines, writes, verifies and reads it.
 
 from torquenet.data.builtin_configs import builtin_config_names, resolve_config_path
 from torquenet.data.dataset import SPLITS, TrajectoryDataset
+from torquenet.data.export import (
+    EXPORT_FORMATS,
+    OVFData,
+    export_ovf,
+    export_trajectory,
+    export_vtk,
+    read_ovf,
+)
 from torquenet.data.manifest import (
     START_TYPES,
     Manifest,
@@ -25,12 +33,14 @@ from torquenet.data.storage import (
     Checkpoint,
     Trajectory,
     read_checkpoint,
+    read_spins,
     read_trajectory,
     write_checkpoint,
     write_trajectory,
 )
 
 __all__ = [
+    "EXPORT_FORMATS",
     "SCHEMA_VERSION",
     "SPLITS",
     "START_TYPES",
@@ -39,13 +49,19 @@ __all__ = [
     "Checkpoint",
     "DatasetSpec",
     "Manifest",
+    "OVFData",
     "Trajectory",
     "TrajectoryDataset",
     "UnitRecord",
     "builtin_config_names",
     "dataset_info",
+    "export_ovf",
+    "export_trajectory",
+    "export_vtk",
     "read_checkpoint",
     "read_manifest",
+    "read_ovf",
+    "read_spins",
     "read_trajectory",
     "resolve_config_path",
     "sha256_of",

@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import torch
 
+from torquenet._validation import check_finite, check_spins
 from torquenet.data.manifest import START_TYPES, read_manifest, verify_unit
 from torquenet.observables import perpendicular_part
 
@@ -86,10 +87,14 @@ class TrajectoryDataset(torch.utils.data.Dataset):
     def frame(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         """(spins, torques) of one frame as float64 arrays (L, L, 3), torques not normalised."""
         unit, frame = self.index[item]
-        handle = self._file(unit)
-        spins = handle["spins"][frame]
-        torques = perpendicular_part(handle["fields"][frame], spins)
-        return spins, torques
+        where = f"frame {frame} of {str(self.directory / self.units[unit].relative_path)!r}"
+        try:
+            handle = self._file(unit)
+            spins = check_spins(handle["spins"][frame], name=f"spins of {where}")
+            fields = check_finite(f"fields of {where}", handle["fields"][frame])
+        except (ValueError, OSError, KeyError) as exc:  # without verify, or changed since
+            raise ValueError(f"corrupt dataset: {where}: {exc}") from exc
+        return spins, perpendicular_part(fields, spins)
 
     def __getitem__(self, item: int) -> dict[str, Any]:
         spins, torques = self.frame(item)

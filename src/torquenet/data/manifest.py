@@ -31,6 +31,16 @@ MANIFEST_VERSION = 1
 START_TYPES = ("random", "skyrmion")
 
 
+#: Key of the manifest's checksum of its own content (manifests written before it lack it).
+CHECKSUM_KEY = "manifest_sha256"
+
+
+def _payload_checksum(payload: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a manifest's content (without the checksum itself)."""
+    content = {k: v for k, v in payload.items() if k != CHECKSUM_KEY}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -137,6 +147,7 @@ class Manifest:
             "label_statistics": self.label_statistics,
             "units": [u.__dict__ for u in self.units],
         }
+        payload[CHECKSUM_KEY] = _payload_checksum(payload)
         return json.dumps(payload, indent=1, sort_keys=True)
 
     def write(self, directory: str | Path) -> Path:
@@ -158,10 +169,16 @@ def read_manifest(directory: str | Path) -> Manifest:
         )
     try:
         payload = json.loads(path.read_text())
+        stored = payload.pop(CHECKSUM_KEY, None)
         version = payload["manifest_version"]
         units = [UnitRecord(**u) for u in payload["units"]]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{str(path)!r} is not a valid torquenet manifest: {exc}") from exc
+    if stored is not None and stored != _payload_checksum(payload):
+        raise ValueError(
+            f"{str(path)!r} is corrupt: its content does not match its own SHA-256 "
+            f"({CHECKSUM_KEY}); restore it or regenerate the dataset"
+        )
     if version != MANIFEST_VERSION:
         raise ValueError(
             f"{str(path)!r} has manifest version {version}; this torquenet reads {MANIFEST_VERSION}"

@@ -17,6 +17,11 @@ Trajectory file (``torquenet simulate --out run.h5``), readable with plain h5py:
 
     root attributes: see TRAJECTORY_ATTRIBUTES; every dataset carries "units" and "description".
 
+Integrity: every non-empty dataset is chunked with HDF5's Fletcher-32 checksum, the file uses the
+latest HDF5 format (checksummed object headers), and string attributes are stored as fixed-length
+UTF-8 bytes in those headers (plain h5py returns them as bytes: ``f.attrs["config"].decode()``).
+A damaged file therefore fails to read, naming itself, instead of yielding other numbers.
+
 Frames are saved at steps 0, k, 2k, ... (k = save_every) and always at the last step, so /times
 is uniform except possibly for the last interval.
 

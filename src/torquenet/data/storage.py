@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 from numpy.typing import NDArray
 
+from torquenet._validation import check_spins
 from torquenet._version import __version__
 from torquenet.data.schema import (
     CHECKPOINT_SPINS,
@@ -37,6 +38,7 @@ __all__ = [
     "atomic_hdf5",
     "git_revision",
     "read_checkpoint",
+    "read_spins",
     "read_trajectory",
     "write_checkpoint",
     "write_trajectory",
@@ -158,7 +160,9 @@ def atomic_hdf5(path: str | Path) -> Iterator[h5py.File]:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with h5py.File(tmp, "w") as handle:
+        # libver "latest": object headers and the superblock carry checksums, so a damaged
+        # attribute or dataset header is detected on opening, not read as another value
+        with h5py.File(tmp, "w", libver="latest") as handle:
             yield handle
         with open(tmp, "rb+") as raw:
             os.fsync(raw.fileno())
@@ -200,9 +204,32 @@ def git_revision() -> str | None:
 def _write_frames(handle: h5py.Group, frames: Trajectory) -> None:
     for name, value in frames.arrays().items():
         spec = DATASETS[name]
-        dset = handle.create_dataset(name, data=value, dtype=spec.dtype)
-        dset.attrs["units"] = spec.units
-        dset.attrs["description"] = spec.description
+        dset = _checksummed_dataset(handle, name, value, spec.dtype)
+        dset.attrs["units"] = _attribute(spec.units)
+        dset.attrs["description"] = _attribute(spec.description)
+
+
+def _checksummed_dataset(
+    handle: h5py.Group, name: str, value: Any, dtype: Any, *, per_frame: bool = True
+) -> h5py.Dataset:
+    """A dataset with HDF5's Fletcher-32 checksum per chunk: a flipped bit in the data makes
+    reading it fail instead of returning another number.  Chunks are single frames (lazy
+    readers fetch one frame at a time) or, for ``per_frame=False``, the whole array; empty
+    arrays cannot be chunked and are stored plainly."""
+    value = np.asarray(value, dtype=dtype)
+    if value.size == 0 or value.ndim == 0:
+        return handle.create_dataset(name, data=value)
+    chunks = (1, *value.shape[1:]) if per_frame and value.ndim > 1 else value.shape
+    return handle.create_dataset(name, data=value, fletcher32=True, chunks=chunks)
+
+
+def _attribute(value: Any) -> Any:
+    """Strings as fixed-length UTF-8 bytes: kept in the checksummed object header, where h5py's
+    default variable-length strings go to the global heap, which has no checksum (a flipped bit
+    there silently changed a stored config)."""
+    if isinstance(value, str):
+        return np.bytes_(value.encode("utf-8"))
+    return value
 
 
 def _to_python(value: Any) -> Any:
@@ -237,8 +264,22 @@ def write_trajectory(path: str | Path, trajectory: Trajectory) -> Path:
     with atomic_hdf5(path) as handle:
         _write_frames(handle, trajectory)
         for key, value in attributes.items():
-            handle.attrs[key] = value
+            handle.attrs[key] = _attribute(value)
     return path
+
+
+@contextlib.contextmanager
+def _unreadable_as_corrupt(path: Path, what: str) -> Iterator[None]:
+    """HDF5's own errors on a damaged file (a metadata checksum, a filter failure, an undecodable
+    attribute) become one ValueError that names the file."""
+    try:
+        yield
+    except (OSError, KeyError, RuntimeError, TypeError, UnicodeDecodeError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"{what} file {str(path)!r} is corrupt or unreadable ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _open_checked(path: Path, what: str) -> h5py.File:
@@ -282,9 +323,27 @@ def _read_frames(handle: h5py.Group, path: Path, what: str) -> Trajectory:
                 f"(incomplete or not written by torquenet)"
             )
     try:
-        return Trajectory(**arrays)
+        frames = Trajectory(**arrays)
     except ValueError as exc:
         raise ValueError(f"{what} file {str(path)!r} has inconsistent datasets: {exc}") from exc
+    _check_values(frames, path, what)
+    return frames
+
+
+def _check_values(frames: Trajectory, path: Path, what: str) -> None:
+    """Finite numbers everywhere and unit spins: what a bit flip or a foreign writer breaks."""
+    for name, values in frames.arrays().items():
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            first = tuple(int(k) for k in np.argwhere(~np.isfinite(values))[0])
+            raise ValueError(
+                f"{what} file {str(path)!r} is corrupt: /{name} holds NaN or inf (first at "
+                f"index {first})"
+            )
+    if frames.num_frames:
+        try:
+            check_spins(frames.spins, name=f"/spins of {what} file {str(path)!r}")
+        except ValueError as exc:
+            raise ValueError(f"{what} file {str(path)!r} is corrupt: {exc}") from exc
 
 
 def read_trajectory(path: str | Path) -> Trajectory:
@@ -299,7 +358,7 @@ def read_trajectory(path: str | Path) -> Trajectory:
         required dataset or root attribute, or inconsistent shapes.
     """
     path = Path(path)
-    with _open_checked(path, "trajectory") as handle:
+    with _unreadable_as_corrupt(path, "trajectory"), _open_checked(path, "trajectory") as handle:
         frames = _read_frames(handle, path, "trajectory")
         attributes = {key: _to_python(value) for key, value in handle.attrs.items()}
     missing = [k for k, (req, _) in TRAJECTORY_ATTRIBUTES.items() if req and k not in attributes]
@@ -314,19 +373,19 @@ def write_checkpoint(path: str | Path, checkpoint: Checkpoint) -> Path:
     with atomic_hdf5(path) as handle:
         _write_frames(handle, checkpoint.frames)
         state = handle.create_group(CHECKPOINT_STATE_GROUP)
-        state.create_dataset(CHECKPOINT_SPINS, data=np.asarray(checkpoint.spins, np.float64))
+        _checksummed_dataset(state, CHECKPOINT_SPINS, checkpoint.spins, np.float64, per_frame=False)
         handle.attrs[SCHEMA_VERSION_ATTRIBUTE] = SCHEMA_VERSION
         handle.attrs["step"] = int(checkpoint.step)
         handle.attrs["previous_step"] = int(checkpoint.previous_step)
-        handle.attrs["rng_state"] = json.dumps(checkpoint.rng_state)
-        handle.attrs["config"] = checkpoint.config
+        handle.attrs["rng_state"] = _attribute(json.dumps(checkpoint.rng_state))
+        handle.attrs["config"] = _attribute(checkpoint.config)
     return path
 
 
 def read_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint written by :func:`write_checkpoint` (same checks as for trajectories)."""
     path = Path(path)
-    with _open_checked(path, "checkpoint") as handle:
+    with _unreadable_as_corrupt(path, "checkpoint"), _open_checked(path, "checkpoint") as handle:
         try:
             spins = handle[CHECKPOINT_STATE_GROUP][CHECKPOINT_SPINS][()]
             attrs = {key: _to_python(handle.attrs[key]) for key in ("step", "previous_step")}
@@ -335,6 +394,10 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
         except (KeyError, OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"checkpoint file {str(path)!r} is incomplete: {exc}") from exc
         frames = _read_frames(handle, path, "checkpoint")
+    try:
+        check_spins(spins, name=f"/state/spins of checkpoint file {str(path)!r}")
+    except ValueError as exc:
+        raise ValueError(f"checkpoint file {str(path)!r} is corrupt: {exc}") from exc
     return Checkpoint(
         step=int(attrs["step"]),
         previous_step=int(attrs["previous_step"]),
@@ -343,3 +406,37 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
         config=config,
         frames=frames,
     )
+
+
+def read_spins(path: str | Path, L: int | None = None) -> NDArray[np.float64]:
+    """Unit spins (L, L, 3) or a batch (B, L, L, 3) from a ``.npy`` file, with clear errors.
+
+    The one reader of spin-texture files (``torquenet fields --spins``, ``simulate --init``).
+    Never unpickles: object arrays are refused.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        A directory, an empty or truncated file, not a .npy array (e.g. text or a pickle), or
+        not unit spins of the right shape (:func:`torquenet._validation.check_spins`).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"spin file {str(path)!r} is a directory, not a .npy file")
+    if not path.is_file():
+        raise FileNotFoundError(f"spin file {str(path)!r} does not exist")
+    if path.stat().st_size == 0:
+        raise ValueError(f"spin file {str(path)!r} is empty (0 bytes), not a .npy array")
+    try:
+        spins = np.load(path, allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001 - a damaged header raises ValueError, EOFError,
+        # SyntaxError, tokenize.TokenError, UnicodeDecodeError, ...: all mean "not readable"
+        raise ValueError(
+            f"spin file {str(path)!r} is not a readable .npy array (numpy's binary format, "
+            f"written by numpy.save; truncated, text, or pickled data?): {exc}"
+        ) from exc
+    if not isinstance(spins, np.ndarray):  # an .npz archive
+        raise ValueError(f"spin file {str(path)!r} is an .npz archive; save one array with np.save")
+    return check_spins(spins, L=L, name=f"spins in {path}")

@@ -2,6 +2,7 @@
 
 from torquenet.dynamics._llg import (
     LLG_EQUATION,
+    MAX_STEP_ROTATION,
     NORM_DRIFT_LIMIT,
     FieldFunction,
     IntegrationError,
@@ -10,12 +11,14 @@ from torquenet.dynamics._llg import (
     cayley_rotate,
     check_integrity,
     run_llg,
+    setting_problems,
     sib_step,
     solver_field_function,
 )
 
 __all__ = [
     "LLG_EQUATION",
+    "MAX_STEP_ROTATION",
     "NORM_DRIFT_LIMIT",
     "FieldFunction",
     "IntegrationError",
@@ -24,6 +27,7 @@ __all__ = [
     "cayley_rotate",
     "check_integrity",
     "run_llg",
+    "setting_problems",
     "sib_step",
     "solver_field_function",
 ]

@@ -63,6 +63,13 @@ LLG_EQUATION = (
 )
 
 
+#: Largest rotation (radians) of a spin in one step that :func:`setting_problems` lets pass: the
+#: precession |H| dt, the damping alpha |H| dt and the rms noise rotation sqrt(6 alpha T dt).  The
+#: SIB scheme stays norm-preserving at any step, but its error is O((|H| dt)^3) per step: beyond a
+#: radian the trajectory is no longer an approximation of the equation of motion.
+MAX_STEP_ROTATION = 1.0
+
+
 class IntegrationError(RuntimeError):
     """The integration produced NaN/inf or lost the spin length (the run must stop)."""
 
@@ -338,6 +345,48 @@ def check_integrity(spins: NDArray[np.float64]) -> None:
     if worst > NORM_DRIFT_LIMIT:
         site = tuple(int(k) for k in np.unravel_index(np.argmax(drift), drift.shape))
         raise IntegrationError(f"| |S| - 1 | = {worst:.3g} > {NORM_DRIFT_LIMIT:g} at site {site}")
+
+
+def setting_problems(params: LLGParams, field_scale: float) -> list[str]:
+    """What is physically absurd about ``params`` for effective fields of magnitude <= field_scale.
+
+    ``field_scale`` bounds |H_eff| (for the s-d model |H_el| <= |J|, the spin density of one site
+    being at most 1, so |J| + |H_ext|).  Reported, each with the numbers and where the limit comes
+    from: a step that turns a spin by more than :data:`MAX_STEP_ROTATION` by precession, damping
+    or noise, and a Langevin temperature above the field scale (the thermal energy then exceeds
+    the largest Zeeman-like energy -S.H any spin can have, so the run samples a paramagnet whose
+    fields were computed for ordered electrons).  An empty list means nothing to report.
+
+    Examples
+    --------
+    >>> setting_problems(LLGParams(), field_scale=1.005)
+    []
+    >>> len(setting_problems(LLGParams(time_step=1000.0), field_scale=1.005))
+    1
+    """
+    problems = []
+    dt, alpha, temperature = params.time_step, params.damping, params.temperature
+    turn = dt * field_scale * float(np.hypot(1.0, alpha))  # precession and damping together
+    if turn > MAX_STEP_ROTATION:
+        problems.append(
+            f"time step dt = {dt:g} turns a spin by up to {turn:.3g} rad per step in fields up to "
+            f"|H| = {field_scale:g} (limit {MAX_STEP_ROTATION:g} rad: beyond it the SIB step no "
+            f"longer approximates the LLG equation); use dt <= {MAX_STEP_ROTATION / turn * dt:.3g}"
+        )
+    noise = float(np.sqrt(6.0 * alpha * temperature * dt))
+    if noise > MAX_STEP_ROTATION:
+        problems.append(
+            f"temperature T = {temperature:g} with alpha = {alpha:g}, dt = {dt:g} gives a random "
+            f"rotation of {noise:.3g} rad rms per step (sqrt(6 alpha T dt); limit "
+            f"{MAX_STEP_ROTATION:g} rad)"
+        )
+    if temperature > field_scale and alpha > 0.0:
+        problems.append(
+            f"temperature T = {temperature:g} is above the field scale |H| <= {field_scale:g} of "
+            f"the model (|J| + |H_ext|): the spins are then a paramagnet far outside the regime "
+            f"the electron fields describe"
+        )
+    return problems
 
 
 def solver_field_function(

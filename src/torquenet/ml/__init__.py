@@ -67,6 +67,14 @@ from torquenet.ml._model_file import (
     read_model_file,
     save_model_file,
 )
+from torquenet.ml._tiling import (
+    DEFAULT_MAX_MEMORY,
+    TilePlan,
+    activation_bytes_per_site,
+    halo_radius,
+    plan_tiles,
+    tiled_forward,
+)
 from torquenet.ml._train import TrainConfig, TrainResult, train
 from torquenet.ml._warm_start import initialize_from_file, widen_equivariant
 
@@ -88,7 +96,13 @@ __all__ = [
     "legendre_series",
     "receptive_field",
     "theoretical_receptive_field",
-    # the learned FieldSolver and its files
+    # the learned FieldSolver, its tiled evaluation and its files
+    "DEFAULT_MAX_MEMORY",
+    "TilePlan",
+    "activation_bytes_per_site",
+    "halo_radius",
+    "plan_tiles",
+    "tiled_forward",
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
     "CNNSolver",

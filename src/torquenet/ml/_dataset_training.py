@@ -88,7 +88,7 @@ def train_on_directory(
     # train() expects torques in physical units (t1) and sets the output scale itself.
     train_set = ConcatDataset([TrajectoryDataset(d, "train", normalize=False) for d in directories])
     val_set = ConcatDataset(
-        [TrajectoryDataset(d, "validation", normalize=False, verify=False) for d in directories]
+        [TrajectoryDataset(d, "validation", normalize=False) for d in directories]
     )
     if len(val_set) == 0:
         raise ValueError(

@@ -14,6 +14,13 @@ from torquenet._typing import FieldResult
 from torquenet._validation import check_int, check_spins
 from torquenet.ml._architectures import TorqueModel, is_torque_model
 from torquenet.ml._model_file import ModelFileInfo, check_physics_matches, load_model_file
+from torquenet.ml._tiling import (
+    TilePlan,
+    check_max_memory,
+    halo_radius,
+    plan_tiles,
+    tiled_forward,
+)
 from torquenet.model import SDModelParams
 from torquenet.observables import perpendicular_part
 
@@ -34,9 +41,20 @@ class CNNSolver:
     device : str
         "cpu", "cuda", "cuda:N" or "auto".
     batch_size : int
-        Textures per forward pass when a batch is given (bounds memory on large L).
+        Most textures (or tiles) per forward pass when a batch is given.
     trained_params : SDModelParams, optional
         Physics of the training data; checked against ``params``.
+    max_memory : int, optional
+        Budget in bytes for the network's activations in one forward pass (default
+        :data:`~torquenet.ml.DEFAULT_MAX_MEMORY`, 256 MiB).  Lattices whose forward
+        pass fits it are evaluated whole, as before; larger ones tile by tile (see Notes), so
+        the memory beyond the state arrays (a few float32/float64 copies of the spins and
+        fields, ~150 bytes per site) does not grow with L.  Must hold at least one tile of
+        max(2 h, 8) sites plus its halo of h sites (h: the receptive radius), else ValueError.
+    tile_size : int, optional
+        Interior side of the tiles instead of the largest one ``max_memory`` allows (tiles are
+        balanced, so the actual side is at most this; >= L means untiled).  Mainly for tests
+        and benchmarks.
 
     Notes
     -----
@@ -52,6 +70,15 @@ class CNNSolver:
 
     The network runs in float32 (its training dtype); inputs are cast at this boundary and the
     result is returned as float64, shape (L, L, 3) or (B, L, L, 3) like the input.  Any L works.
+
+    **Tiled evaluation.**  The network is local: the torque at a site depends only on the spins
+    within its halo radius h = (theoretical receptive field - 1) / 2 (12 sites for the shipped
+    model), derived from the model's config.  When the whole lattice does not fit
+    ``max_memory``, it is cut into T x T tiles, each padded with a halo of h sites taken
+    periodically from the lattice, and only each tile's interior is kept
+    (:func:`~torquenet.ml.tiled_forward`): the result equals the untiled forward pass
+    to float32 rounding, at a cost of (1 + 2 h / T)^2 times the work per site (1.2 for the
+    shipped model at the default budget, where T = 256 at L = 1024).
 
     Examples
     --------
@@ -72,6 +99,8 @@ class CNNSolver:
         device: str = "cpu",
         batch_size: int = 16,
         trained_params: SDModelParams | None = None,
+        max_memory: int | None = None,
+        tile_size: int | None = None,
     ) -> None:
         if not is_torque_model(model):
             raise TypeError(f"model must be a torquenet torque model, got {type(model).__name__}")
@@ -81,6 +110,11 @@ class CNNSolver:
         self.device = resolve_device(device)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.model = model.to(self.device).eval()
+        #: Memory budget (bytes) of one forward pass; decides the tiling (:meth:`tile_plan`).
+        self.max_memory = check_max_memory(model.config, max_memory)
+        self.tile_size = None if tile_size is None else check_int("tile_size", tile_size, minimum=1)
+        #: Halo radius h (sites) of the network: its receptive radius.
+        self.halo = halo_radius(model.config)
         #: Metadata of the model file, when built by :meth:`from_file`.
         self.info: ModelFileInfo | None = None
 
@@ -92,14 +126,24 @@ class CNNSolver:
         *,
         device: str = "cpu",
         batch_size: int = 16,
+        max_memory: int | None = None,
+        tile_size: int | None = None,
     ) -> CNNSolver:
         """Load a model file (see :func:`load_model_file`) as a solver.
 
         ``params=None`` takes the physics stored in the file; otherwise the file must have been
-        trained for ``params`` or ValueError is raised.
+        trained for ``params`` or ValueError is raised.  ``max_memory`` and ``tile_size`` as in
+        the constructor.
         """
         model, info = load_model_file(path, params=params, device=device)
-        solver = cls(model, params or info.params, device=device, batch_size=batch_size)
+        solver = cls(
+            model,
+            params or info.params,
+            device=device,
+            batch_size=batch_size,
+            max_memory=max_memory,
+            tile_size=tile_size,
+        )
         solver.info = info
         logger.info("loaded CNN model %s on %s", path, solver.device)
         return solver
@@ -107,19 +151,28 @@ class CNNSolver:
     def __repr__(self) -> str:
         return f"CNNSolver({self.model.config}, device={self.device})"
 
+    def tile_plan(self, lattice_size: int) -> TilePlan:
+        """How :meth:`compute` evaluates an L x L lattice (untiled or the tiles it uses)."""
+        return plan_tiles(
+            self.model.config,
+            lattice_size,
+            max_memory=self.max_memory,
+            tile_size=self.tile_size,
+            max_windows_per_pass=self.batch_size,
+        )
+
     def compute(self, spins: NDArray[np.float64]) -> FieldResult:
         """Predicted perpendicular fields (float64), shaped like ``spins``."""
         spins = check_spins(spins)
         batch_shape = spins.shape[:-3]
         L = spins.shape[-2]
         flat = spins.reshape(-1, L, L, 3)
-        out = np.empty_like(flat)
+        # one pass each way: (B, L, L, 3) float64 <-> contiguous (B, 3, L, L) float32
+        x = torch.from_numpy(np.ascontiguousarray(flat.transpose(0, 3, 1, 2), dtype=np.float32))
         with torch.inference_mode():
-            for start in range(0, len(flat), self.batch_size):
-                chunk = torch.from_numpy(flat[start : start + self.batch_size])
-                x = chunk.permute(0, 3, 1, 2).to(device=self.device, dtype=torch.float32)
-                y = self.model(x).permute(0, 2, 3, 1).to(device="cpu", dtype=torch.float64)
-                out[start : start + len(chunk)] = y.numpy()
+            y = tiled_forward(self.model, x.to(self.device), self.tile_plan(L)).cpu()
+        out = np.array(y.numpy().transpose(0, 2, 3, 1), dtype=np.float64, order="C")
+        del x, y
         # Remove the parallel residue in float64 so fields . S = 0 to double rounding.
         out = perpendicular_part(out, flat)
         return FieldResult(fields=out.reshape(*batch_shape, L, L, 3), grand_potential=None)

@@ -151,12 +151,25 @@ def atomic_torch_save(payload: dict, path: str | Path) -> Path:
 def safe_torch_load(path: str | Path, what: str) -> Any:
     """``torch.load(weights_only=True)`` with clear errors for missing or unreadable files."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a directory; name the .pt file itself")
     if not path.is_file():
         raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
     if not zipfile.is_zipfile(path):
         raise ValueError(
             f"{str(path)!r} is not a readable {what}: it is not a torch.save archive (truncated, "
             "corrupt, or a different kind of file)"
+        )
+    # torch.load does not check the archive's CRC-32 checksums; a flipped bit in a weight would
+    # load as another number.  testzip reads every member and checks them.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except Exception as exc:  # BadZipFile, zlib errors, bad headers: all mean a damaged file
+        raise ValueError(f"{str(path)!r} is a damaged {what}: {type(exc).__name__}: {exc}") from exc
+    if damaged is not None:
+        raise ValueError(
+            f"{str(path)!r} is a damaged {what}: member {damaged!r} fails its CRC-32 checksum"
         )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

@@ -40,8 +40,8 @@ from torquenet.data.storage import read_trajectory, write_trajectory
 from torquenet.dynamics import LLGParams
 from torquenet.model import SDModelParams
 from torquenet.observables import perpendicular_part
-from torquenet.runs._simulate import SimulationConfig, simulate
-from torquenet.runs._solvers import build_solver
+from torquenet.runs._simulate import SimulationConfig, check_settings, simulate
+from torquenet.runs._solvers import build_solver, checked_result
 from torquenet.solvers import SolverConfig
 from torquenet.textures import SkyrmionPerturbation
 
@@ -166,7 +166,9 @@ class GenerateConfig:
         )
 
 
-def run_unit(config: GenerateConfig, record: UnitRecord, directory: str) -> tuple[str, str, int]:
+def run_unit(
+    config: GenerateConfig, record: UnitRecord, directory: str, force: bool = False
+) -> tuple[str, str, int]:
     """Produce one trajectory file (resuming if possible); returns (name, sha256, num_frames).
 
     Top-level so that process pools and Dask workers can pickle it.  Runs with
@@ -177,23 +179,25 @@ def run_unit(config: GenerateConfig, record: UnitRecord, directory: str) -> tupl
     previous = torch.get_num_threads()
     torch.set_num_threads(config.threads_per_unit)
     try:
-        return _produce(config, record, Path(directory))
+        return _produce(config, record, Path(directory), force)
     finally:
         torch.set_num_threads(previous)
 
 
-def _produce(config: GenerateConfig, record: UnitRecord, root: Path) -> tuple[str, str, int]:
+def _produce(
+    config: GenerateConfig, record: UnitRecord, root: Path, force: bool
+) -> tuple[str, str, int]:
     final = root / record.relative_path
     final.parent.mkdir(parents=True, exist_ok=True)
     if not final.is_file():  # files appear atomically: an existing one is complete
         sim = config.simulation_config(record)
         if config.sampling == "exact":
-            simulate(sim, final)
+            simulate(sim, final, force=force)
         else:
             staging = root / "staging" / f"{record.name}.dynamics.h5"
             staging.parent.mkdir(parents=True, exist_ok=True)
             if not staging.is_file():
-                simulate(sim, staging)
+                simulate(sim, staging, force=force)
             _relabel(staging, final, config)
     trajectory = read_trajectory(final)
     return record.name, sha256_of(final), trajectory.num_frames
@@ -205,7 +209,9 @@ def _relabel(source: Path, destination: Path, config: GenerateConfig) -> None:
     solver = build_solver(config.solver, config.model)
     fields, omega = [], []
     for start in range(0, trajectory.num_frames, LABEL_BATCH):
-        result = solver.compute(trajectory.spins[start : start + LABEL_BATCH])
+        result = checked_result(
+            solver.compute(trajectory.spins[start : start + LABEL_BATCH]), solver
+        )
         fields.append(result.fields)
         omega.append(result.grand_potential)
     fields_all = np.concatenate(fields)
@@ -231,6 +237,7 @@ def generate(
     workers: int = 1,
     scheduler: str | None = None,
     progress: ProgressFn | None = None,
+    force: bool = False,
 ) -> Manifest:
     """Generate (or resume) the ensemble of ``config`` in ``directory``.
 
@@ -243,6 +250,9 @@ def generate(
         to it instead of a local pool.
     progress : callable, optional
         progress(finished_units, total_units).
+    force : bool
+        Run dynamics settings that :func:`~torquenet.runs.check_settings` calls physically
+        absurd (with a warning) instead of refusing them before any work starts.
 
     Raises
     ------
@@ -253,6 +263,7 @@ def generate(
         Some trajectories failed ``max_attempts`` times (all others are finished and recorded).
     """
     check_int("workers", workers, minimum=1)
+    check_settings(config.simulation_config(config.units()[0]), force)
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     manifest = _open_manifest(config, root)
@@ -264,7 +275,7 @@ def generate(
     if todo:
         submit, wait, shutdown = _executor(workers, scheduler)
         try:
-            pending = {submit(run_unit, config, u, str(root)): (u, 1) for u in todo}
+            pending = {submit(run_unit, config, u, str(root), force): (u, 1) for u in todo}
             while pending:
                 finished, _ = wait(list(pending))
                 for future in finished:
@@ -280,7 +291,7 @@ def generate(
                             exc,
                         )
                         if attempt < config.max_attempts:
-                            retry = submit(run_unit, config, record, str(root))
+                            retry = submit(run_unit, config, record, str(root), force)
                             pending[retry] = (record, attempt + 1)
                         else:
                             failures.append(f"{record.name}: {exc!r}")

@@ -31,11 +31,18 @@ from torquenet.data.storage import (
     Trajectory,
     git_revision,
     read_checkpoint,
+    read_spins,
     read_trajectory,
     write_checkpoint,
     write_trajectory,
 )
-from torquenet.dynamics import LLG_EQUATION, IntegrationError, LLGParams, run_llg
+from torquenet.dynamics import (
+    LLG_EQUATION,
+    IntegrationError,
+    LLGParams,
+    run_llg,
+    setting_problems,
+)
 from torquenet.model import SDModelParams
 from torquenet.observables import magnetization, topological_charge
 from torquenet.runs._solvers import build_solver
@@ -171,6 +178,29 @@ class SimulationConfig:
         return json.dumps(to_mapping(self), sort_keys=True)
 
 
+def check_settings(config: SimulationConfig, force: bool = False) -> list[str]:
+    """Refuse physically absurd dynamics settings (:func:`torquenet.dynamics.setting_problems`).
+
+    The field scale is |J| + |H_ext| (the largest effective field of the s-d model).  With
+    ``force`` the problems are logged as warnings and returned instead.
+
+    Raises
+    ------
+    ValueError
+        Listing every problem, unless ``force``.
+    """
+    scale = abs(config.model.sd_coupling) + float(np.linalg.norm(config.llg.external_field_vector))
+    problems = setting_problems(config.llg, scale)
+    if problems and not force:
+        raise ValueError(
+            "refusing physically absurd settings: " + "; ".join(problems) + " (pass force=True, "
+            "--force on the command line, to run them anyway)"
+        )
+    for problem in problems:
+        logger.warning("forced: %s", problem)
+    return problems
+
+
 def frame_steps(num_steps: int, save_every: int) -> list[int]:
     """Steps at which frames are saved: 0, k, 2k, ... and num_steps.
 
@@ -206,12 +236,7 @@ def initial_spins(config: SimulationConfig, rng: np.random.Generator) -> NDArray
     if path.suffix in (".h5", ".hdf5"):
         spins = read_trajectory(path).spins[-1]
     else:
-        try:
-            spins = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise ValueError(
-                f"init file {str(path)!r} is not a readable .npy array: {exc}"
-            ) from exc
+        spins = read_spins(path)
     return check_spins(spins, L=L, name=f"initial spins in {path}").copy()
 
 
@@ -331,9 +356,41 @@ def _config_difference(stored: str, current: str) -> list[str]:
     ]
 
 
-def _resume_point(workdir: Path, config_json: str) -> Checkpoint:
+def _resume_point(workdir: Path, config_json: str) -> Checkpoint | None:
+    """The newest intact checkpoint of an unfinished run (None: nothing usable, start over).
+
+    The chain is read from the start; a checkpoint that is unreadable, corrupt or does not
+    follow its predecessor is set aside as ``*.corrupt`` together with every later one (their
+    frames cannot be joined without it), and the run resumes from the last intact one: the
+    steps after it are recomputed, bit for bit as before.
+    """
     chain = _checkpoint_chain(workdir)
-    last = read_checkpoint(chain[-1])
+    intact: list[Checkpoint] = []
+    for k, path in enumerate(chain):
+        previous = intact[-1].step if intact else -1
+        try:
+            checkpoint = read_checkpoint(path)
+            if checkpoint.previous_step != previous:
+                raise ValueError(
+                    f"it follows step {checkpoint.previous_step}, the chain expects {previous}"
+                )
+        except (ValueError, OSError) as exc:
+            for bad in chain[k:]:
+                bad.rename(bad.with_name(bad.name + ".corrupt"))
+            where = f"step {intact[-1].step}" if intact else "the start"
+            logger.warning(
+                "checkpoint %s is unusable (%s); resuming from %s instead (%d checkpoint(s) set "
+                "aside as *.corrupt; their steps are recomputed)",
+                path,
+                exc,
+                where,
+                len(chain) - k,
+            )
+            break
+        intact.append(checkpoint)
+    if not intact:
+        return None
+    last = intact[-1]
     if last.config != config_json:
         diff = "; ".join(_config_difference(last.config, config_json))
         raise ValueError(
@@ -342,6 +399,21 @@ def _resume_point(workdir: Path, config_json: str) -> Checkpoint:
             f"start over"
         )
     return last
+
+
+def _finished(out: Path, workdir: Path, config_json: str) -> bool:
+    """True when ``out`` is a finished run of this configuration (then nothing is to be done)."""
+    existing = read_trajectory(out)  # refuses a corrupt file, naming it
+    stored = str(existing.attributes["config"])
+    if stored != config_json:
+        diff = "; ".join(_config_difference(stored, config_json))
+        raise FileExistsError(
+            f"{str(out)!r} already holds a finished run with a different configuration ({diff}); "
+            f"choose another output or overwrite it"
+        )
+    if workdir.exists():  # left behind by a kill between the final rename and the clean-up
+        shutil.rmtree(workdir)
+    return True
 
 
 def _assemble(
@@ -422,6 +494,7 @@ def simulate(
     *,
     overwrite: bool = False,
     solver: FieldSolver | None = None,
+    force: bool = False,
 ) -> Path:
     """Run (or resume) the LLG trajectory of ``config`` and write it to the HDF5 file ``out``.
 
@@ -433,14 +506,18 @@ def simulate(
     progress : ProgressCallback, optional
         progress(completed_steps, num_steps), e.g. to drive a progress bar.
     overwrite : bool
-        Discard an existing ``out`` and any unfinished run for it; otherwise an unfinished run in
-        ``<out>.partial/`` is resumed (its config must equal ``config``) and an existing
-        finished ``out`` is an error.
+        Discard an existing ``out`` and any unfinished run for it.  Otherwise an unfinished run in
+        ``<out>.partial/`` is resumed from its newest intact checkpoint (its config must equal
+        ``config``), and a finished ``out`` of the same config is returned as it is (a no-op);
+        one of another config is an error.
     solver : FieldSolver, optional
         A field engine to use instead of building ``config.solver`` (a custom or instrumented
         solver).  Its ``params`` must equal ``config.model``; the file then records
         ``repr(solver)`` in its ``field_solver`` attribute, since ``config.solver`` no longer
         describes the fields.
+    force : bool
+        Run settings that :func:`check_settings` calls physically absurd (with a warning)
+        instead of refusing them.
 
     Returns
     -------
@@ -450,9 +527,10 @@ def simulate(
     Raises
     ------
     FileExistsError
-        ``out`` exists, nothing to resume, and overwrite is False.
+        ``out`` holds a finished run of another configuration and overwrite is False.
     ValueError
-        Invalid initial state, or an unfinished run with a different configuration.
+        Invalid initial state, absurd settings without ``force``, a corrupt ``out``, or an
+        unfinished run with a different configuration.
     IntegrationError
         The integration blew up; the message names the step; the last good checkpoint is kept.
 
@@ -469,6 +547,12 @@ def simulate(
     out = Path(out)
     workdir = work_directory(out)
     config_json = config.to_json()
+    if overwrite and workdir.exists():
+        shutil.rmtree(workdir)
+    if not overwrite and out.exists() and _finished(out, workdir, config_json):
+        logger.info("%s is already finished with this configuration: nothing to do", out)
+        return out
+    check_settings(config, force)
     override = solver
     if solver is None:
         solver = build_solver(config.solver, config.model)
@@ -477,20 +561,14 @@ def simulate(
             f"the solver passed to simulate() is for {getattr(solver, 'params', None)}, the "
             f"config for {config.model}; they must be the same s-d model"
         )
-    if overwrite and workdir.exists():
-        shutil.rmtree(workdir)
-    if workdir.exists() and _checkpoint_chain(workdir):
-        resume = _resume_point(workdir, config_json)
+    resume = _resume_point(workdir, config_json) if workdir.exists() else None
+    if resume is not None:
         spins, start, rng_state = resume.spins, resume.step, resume.rng_state
         noise_rng = np.random.default_rng()
         noise_rng.bit_generator.state = rng_state
         resuming = True
         logger.info("resuming %s from step %d of %d", out, start, config.num_steps)
     else:
-        if out.exists() and not overwrite:
-            raise FileExistsError(
-                f"{str(out)!r} already exists; choose another output or overwrite it"
-            )
         init_seq, noise_seq = np.random.SeedSequence(config.seed).spawn(2)
         spins = initial_spins(config, np.random.default_rng(init_seq))
         workdir.mkdir(parents=True, exist_ok=True)  # may exist, empty, after an early kill

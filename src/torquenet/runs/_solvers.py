@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from numpy.typing import NDArray
 
 from torquenet._typing import FieldResult, FieldSolver
+from torquenet._validation import check_finite
 from torquenet.ml import CNNSolver
 from torquenet.model import SDModelParams
 from torquenet.pretrained import resolve_model_file
@@ -54,11 +55,27 @@ def build_solver(config: SolverConfig, model: SDModelParams | None = None) -> Fi
         return KPMSolver(model, config.kpm)
     if config.kind == "cnn":
         path = resolve_model_file(config.cnn.model_file)
-        return CNNSolver.from_file(path, model, device=config.cnn.device)
+        return CNNSolver.from_file(
+            path, model, device=config.cnn.device, max_memory=config.cnn.max_memory
+        )
     raise AssertionError(f"unhandled solver kind {config.kind!r}")  # guarded in SolverConfig
 
 
 def compute_fields(spins: NDArray, config: FieldsConfig | None = None) -> FieldResult:
-    """Python mirror of ``torquenet fields``: FieldResult for spins (L, L, 3) or (B, L, L, 3)."""
+    """Python mirror of ``torquenet fields``: FieldResult for spins (L, L, 3) or (B, L, L, 3).
+
+    Raises ValueError when the solver returns NaN or inf (e.g. a model file with NaN weights):
+    a non-finite result is never handed on.
+    """
     config = FieldsConfig() if config is None else config
-    return build_solver(config.solver, config.model).compute(spins)
+    solver = build_solver(config.solver, config.model)
+    return checked_result(solver.compute(spins), solver)
+
+
+def checked_result(result: FieldResult, solver: FieldSolver) -> FieldResult:
+    """``result`` after checking that its fields and energy are finite (ValueError otherwise)."""
+    hint = f" in the output of {solver!r}; a learned model with NaN weights or an unstable setting?"
+    check_finite("fields", result.fields, hint)
+    if result.grand_potential is not None:
+        check_finite("grand potentials", result.grand_potential, hint)
+    return result

@@ -28,10 +28,15 @@ class LearnedModelParams:
         other s-d parameters than the run's.
     device : str
         "cpu", "cuda", "cuda:N" or "auto".
+    max_memory : int or None
+        Memory budget (bytes) of one forward pass; larger lattices are evaluated tile by tile
+        with a halo of the network's receptive radius (identical fields to float32 rounding).
+        None: the default budget (:data:`torquenet.ml.DEFAULT_MAX_MEMORY`, 256 MiB).
     """
 
     model_file: str = ""
     device: str = "cpu"
+    max_memory: int | None = None
 
 
 @dataclass(frozen=True)

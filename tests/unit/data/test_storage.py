@@ -72,8 +72,9 @@ def test_layout_is_readable_with_plain_h5py_and_matches_the_schema(tmp_path, rng
             dset = f[spec.name]
             assert dset.shape == spec.concrete_shape(T, L)
             assert dset.dtype == np.dtype(spec.dtype)
-            assert dset.attrs["units"] == spec.units
-            assert dset.attrs["description"] == spec.description
+            assert dset.attrs["units"].decode() == spec.units  # fixed-length UTF-8 bytes
+            assert dset.attrs["description"].decode() == spec.description
+            assert dset.fletcher32  # every dataset carries HDF5's checksum
         for key, (required, _) in TRAJECTORY_ATTRIBUTES.items():
             if required:
                 assert key in f.attrs, key
@@ -188,3 +189,21 @@ def test_missing_root_attribute_is_named(tmp_path, rng):
         del f.attrs["config"]
     with pytest.raises(ValueError, match=r"lacks root attribute\(s\) \['config'\]"):
         read_trajectory(path)
+
+
+def test_files_of_the_earlier_layout_still_read(tmp_path, rng):
+    """Before the integrity checks, datasets were unchunked and string attributes
+    variable-length; such files read to the same Trajectory."""
+    trajectory = make_trajectory(rng)
+    path = tmp_path / "old.h5"
+    with h5py.File(path, "w") as handle:
+        for name, value in trajectory.arrays().items():
+            handle.create_dataset(name, data=value)
+        for key, value in {"schema_version": 1, "package_version": "0.1.0"}.items():
+            handle.attrs[key] = value
+        for key, value in trajectory.attributes.items():
+            handle.attrs[key] = value  # str -> variable-length string
+    back = read_trajectory(path)
+    for name, value in trajectory.arrays().items():
+        assert np.array_equal(getattr(back, name), value)
+    assert back.attributes["config"] == trajectory.attributes["config"]

@@ -194,6 +194,7 @@ def test_manifest_accessors_read_the_layout_of_older_datasets(tiny_dataset, tmp_
     H_ext among them; the typed accessors read both layouts to the same values."""
     current = read_manifest(tiny_dataset)
     legacy = json.loads((tiny_dataset / "manifest.json").read_text())
+    del legacy["manifest_sha256"]  # older manifests carried no checksum of their own
     model = legacy["config"].pop("model")
     field = legacy["config"]["llg"].pop("external_field")
     legacy["config"]["solver"]["model"] = {**model, "external_field": [0.0, 0.0, 0.03]}
@@ -208,3 +209,15 @@ def test_manifest_accessors_read_the_layout_of_older_datasets(tiny_dataset, tmp_
     (tmp_path / "manifest.json").write_text(json.dumps(legacy))
     with pytest.raises(ValueError, match="unknown key.*hund"):
         read_manifest(tmp_path).physics()
+
+
+def test_a_manifest_edited_or_damaged_after_writing_is_refused(tiny_dataset, tmp_path):
+    """The manifest checksums its own content: a changed digit (here in the label scale, which
+    every trained model would silently inherit) is a named error."""
+    text = (tiny_dataset / "manifest.json").read_text()
+    scale = json.loads(text)["torque_scale"]
+    changed = text.replace(repr(scale), repr(scale * 1.01), 1)
+    assert changed != text
+    (tmp_path / "manifest.json").write_text(changed)
+    with pytest.raises(ValueError, match="does not match its own SHA-256"):
+        read_manifest(tmp_path)

@@ -170,11 +170,15 @@ def test_resume_with_other_parameters_is_refused(tmp_path, monkeypatch):
     read_trajectory(simulate(other, out, overwrite=True))
 
 
-def test_existing_output_is_not_overwritten_unless_asked(tmp_path):
+def test_existing_output_is_not_overwritten_unless_asked(tmp_path, caplog):
     config = replace(CONFIG, num_steps=3)
     out = simulate(config, tmp_path / "run.h5")
-    with pytest.raises(FileExistsError, match="already exists"):
-        simulate(config, out)
+    before = out.read_bytes()
+    with caplog.at_level("INFO"):
+        assert simulate(config, out) == out  # finished with this config: a no-op
+    assert out.read_bytes() == before and "already finished" in caplog.text
+    with pytest.raises(FileExistsError, match=r"different configuration \(seed: 11 -> 1\)"):
+        simulate(replace(config, seed=1), out)
     simulate(replace(config, seed=1), out, overwrite=True)
     assert read_trajectory(out).attributes["seed"] == 1
 
