@@ -24,7 +24,12 @@ from torquenet.analysis._metrics import (
     relative_rms_error,
     torque_metrics,
 )
-from torquenet.analysis._momentum import brillouin_zone_corners, plot_structure_factor
+from torquenet.analysis._momentum import (
+    STRUCTURE_FACTOR_SCALES,
+    brillouin_zone_corners,
+    plot_structure_factor,
+    structure_factor_scale,
+)
 from torquenet.analysis._receptive_field import (
     effective_receptive_field,
     plot_receptive_field,
@@ -43,6 +48,7 @@ from torquenet.analysis._trajectory_report import (
 
 __all__ = [
     "STRUCTURE_FACTOR_NORMALISATION",
+    "STRUCTURE_FACTOR_SCALES",
     "AnalysisConfig",
     "ComparisonConfig",
     "EnsembleStructureFactor",
@@ -67,5 +73,6 @@ __all__ = [
     "relative_magnitude_error",
     "relative_rms_error",
     "save_figure",
+    "structure_factor_scale",
     "torque_metrics",
 ]

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from torquenet._validation import check_float, check_int
 from torquenet.analysis._comparison_figures import draw_comparison
+from torquenet.analysis._momentum import STRUCTURE_FACTOR_SCALES
 from torquenet.analysis._trajectory_numbers import (
     TIME_MATCH_ATOL,
     EnsembleSummary,
@@ -57,17 +58,26 @@ class ComparisonConfig:
         Times (t0) of the S(q) panels; None: ``num_panels`` evenly spaced saved frames.
     num_panels : int
         Number of S(q) panels when ``times`` is None.
+    structure_factor_scale : str
+        Colour scale of the S(q) panels: "auto", "log" or "linear" (as in ``analyze``); exact
+        and model share it.
     """
 
     tolerance: float = 0.1
     times: tuple[float, ...] | None = None
     num_panels: int = 4
+    structure_factor_scale: str = "auto"
 
     def __post_init__(self) -> None:
         check_float("tolerance", self.tolerance, minimum=0.0)
         if self.times is not None:
             object.__setattr__(self, "times", tuple(float(t) for t in self.times))
         check_int("num_panels", self.num_panels, minimum=1)
+        if self.structure_factor_scale not in STRUCTURE_FACTOR_SCALES:
+            raise ValueError(
+                f"structure_factor_scale must be one of {STRUCTURE_FACTOR_SCALES}, got "
+                f"{self.structure_factor_scale!r}"
+            )
 
 
 def relative_difference(
@@ -224,7 +234,15 @@ def compare_ensembles(
     if paired:
         differences["paired (same starts)"] = paired
     written = draw_comparison(
-        times, exact, model, picks, differences, charges, config.tolerance, out
+        times,
+        exact,
+        model,
+        picks,
+        differences,
+        charges,
+        config.tolerance,
+        out,
+        scale=config.structure_factor_scale,
     )
     summary = _summary(times, delta, delta_err, config.tolerance)
     summary["paired"] = (

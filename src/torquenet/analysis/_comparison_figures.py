@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from torquenet.analysis._ensembles import EnsembleStructureFactor, plot_time_series
 from torquenet.analysis._figures import pyplot, save_figure
+from torquenet.analysis._momentum import structure_factor_scale
 from torquenet.analysis._trajectory_figures import PEAK_LABEL, plot_structure_factor_row
 
 
@@ -19,6 +22,8 @@ def draw_comparison(
     charges,
     tolerance: float,
     out: Path,
+    *,
+    scale: str = "auto",
 ) -> list[Path]:
     """S(q, t) side by side and the Bragg-peak / charge comparison; the files written."""
     plt = pyplot()
@@ -27,9 +32,11 @@ def draw_comparison(
         2, len(picks), figsize=(4.6 * len(picks), 8.4), layout="constrained", squeeze=False
     )
     vmax = [float(max(exact.mean[k].max(), model.mean[k].max())) for k in picks]
+    shown = np.stack([ens.mean[k] for ens in (exact, model) for k in picks])
+    scale = structure_factor_scale(shown, scale)  # one kind of scale for both rows
     for row, (name, ens) in enumerate((("exact", exact), ("model", model))):
         panels = [(ens.mean[k], f"{name}, t = {times[k]:g} $t_0$") for k in picks]
-        plot_structure_factor_row(panels, axes=axes[row], vmax=vmax)
+        plot_structure_factor_row(panels, axes=axes[row], vmax=vmax, scale=scale)
     fig.suptitle(
         f"S(q, t): exact ({exact.num_runs} runs, top) vs model ({model.num_runs} runs, bottom); "
         f"same colour scale in each column"

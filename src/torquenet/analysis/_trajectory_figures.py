@@ -15,7 +15,11 @@ from numpy.typing import NDArray
 from torquenet._validation import check_int
 from torquenet.analysis._ensembles import plot_time_series
 from torquenet.analysis._figures import pyplot, save_figure
-from torquenet.analysis._momentum import plot_structure_factor
+from torquenet.analysis._momentum import (
+    STRUCTURE_FACTOR_SCALES,
+    plot_structure_factor,
+    structure_factor_scale,
+)
 from torquenet.analysis._snapshots import plot_texture
 from torquenet.analysis._trajectory_numbers import EnsembleSummary
 from torquenet.data import Trajectory
@@ -37,8 +41,9 @@ class AnalysisConfig:
         Number of panels when ``times`` is None.
     snapshot_run : int
         Which run (0-based, in the order given) the real-space snapshots and the movie show.
-    log_structure_factor : bool
-        Draw S(q) on a logarithmic colour scale (shows the diffuse ring at early times).
+    structure_factor_scale : str
+        Colour scale of the S(q) panels: "auto" (logarithmic when the Bragg peaks dominate,
+        which shows the ring and the diffuse weight, else linear), "log" or "linear".
     movie : bool
         Also write ``movie.gif`` of the snapshot run (needs the pillow writer of matplotlib).
     movie_max_frames : int
@@ -52,7 +57,7 @@ class AnalysisConfig:
     times: tuple[float, ...] | None = None
     num_panels: int = 4
     snapshot_run: int = 0
-    log_structure_factor: bool = False
+    structure_factor_scale: str = "auto"
     movie: bool = False
     movie_max_frames: int = 200
     movie_fps: int = 10
@@ -65,6 +70,11 @@ class AnalysisConfig:
                 raise ValueError("times must name at least one time, got ()")
             object.__setattr__(self, "times", times)
         check_int("num_panels", self.num_panels, minimum=1)
+        if self.structure_factor_scale not in STRUCTURE_FACTOR_SCALES:
+            raise ValueError(
+                f"structure_factor_scale must be one of {STRUCTURE_FACTOR_SCALES}, got "
+                f"{self.structure_factor_scale!r}"
+            )
         check_int("snapshot_run", self.snapshot_run, minimum=0)
         check_int("movie_max_frames", self.movie_max_frames, minimum=1)
         check_int("movie_fps", self.movie_fps, minimum=1)
@@ -85,19 +95,24 @@ def plot_structure_factor_row(
     panels: Sequence[tuple[NDArray[np.float64], str]],
     *,
     axes: Sequence[Any] | None = None,
-    log: bool = False,
+    scale: str = "auto",
     vmax: Sequence[float | None] | None = None,
 ) -> Any:
-    """S(q) maps side by side (paper Fig. 5), each (L, L) with its title.  Returns the Figure."""
+    """S(q) maps side by side (paper Fig. 5), each (L, L) with its title.  Returns the Figure.
+
+    ``scale`` "auto" is decided once for the whole row (:func:`structure_factor_scale` of all
+    panels), so the panels of one figure share their kind of colour scale.
+    """
     plt = pyplot()
     if axes is None:
         fig, axes = plt.subplots(
             1, len(panels), figsize=(4.6 * len(panels), 4.2), layout="constrained", squeeze=False
         )
         axes = axes[0]
+    scale = structure_factor_scale(np.stack([sq for sq, _ in panels]), scale)
     for n, ((sq, title), ax) in enumerate(zip(panels, axes)):
         plot_structure_factor(
-            sq, ax=ax, title=title, log=log, vmax=None if vmax is None else vmax[n]
+            sq, ax=ax, title=title, scale=scale, vmax=None if vmax is None else vmax[n]
         )
     return axes[0].figure
 
@@ -165,7 +180,7 @@ def draw_trajectory_report(
     written: list[Path] = []
     label = f"{num_runs} runs" if num_runs > 1 else "1 run"
     panels = [(summary.structure_factor.mean[k], f"t = {times[k]:g} $t_0$") for k in picks]
-    fig = plot_structure_factor_row(panels, log=config.log_structure_factor)
+    fig = plot_structure_factor_row(panels, scale=config.structure_factor_scale)
     fig.suptitle(f"spin structure factor, mean of {label}, L = {summary.L}")
     written += save_figure(fig, out / "structure_factor_panels", config.figure_formats)
     arr = {k: np.asarray(v) for k, v in series.items()}

@@ -40,7 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=_DEFAULTS.snapshot_run,
         help="run (0-based) shown in snapshots and movie",
     )
-    p.add_argument("--log-sq", action="store_true", help="logarithmic S(q) colour scale")
+    p.add_argument(
+        "--sq-scale",
+        choices=("auto", "log", "linear"),
+        default=_DEFAULTS.structure_factor_scale,
+        help="colour scale of the S(q) panels (auto: logarithmic when Bragg peaks dominate)",
+    )
     p.add_argument("--movie", action="store_true", help="also write movie.gif of the run")
     p.add_argument(
         "--movie-frames",
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         times=None if args.times is None else tuple(args.times),
         num_panels=args.panels,
         snapshot_run=args.snapshot_run,
-        log_structure_factor=args.log_sq,
+        structure_factor_scale=args.sq_scale,
         movie=args.movie,
         movie_max_frames=args.movie_frames,
         figure_formats=tuple(args.formats),

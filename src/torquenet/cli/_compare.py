@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--panels", type=int, default=_DEFAULTS.num_panels, help="panels when --times is absent"
     )
+    p.add_argument(
+        "--sq-scale",
+        choices=("auto", "log", "linear"),
+        default=_DEFAULTS.structure_factor_scale,
+        help="colour scale of the S(q) panels (auto: logarithmic when Bragg peaks dominate)",
+    )
     p.set_defaults(func=run)
 
 
@@ -45,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         times=None if args.times is None else tuple(args.times),
         num_panels=args.panels,
+        structure_factor_scale=args.sq_scale,
     )
     output_directory(args.out, "comparison.json", args.overwrite)
     result = compare_ensembles(args.exact, args.model, args.out, config)

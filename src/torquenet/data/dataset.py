@@ -13,6 +13,8 @@ from torquenet._validation import check_finite, check_spins
 from torquenet.data.manifest import START_TYPES, read_manifest, verify_unit
 from torquenet.observables import perpendicular_part
 
+#: Values of ``TrajectoryDataset(split=...)``: the training or validation trajectories of the
+#: manifest, or all of them.
 SPLITS = ("train", "validation", "all")
 
 

@@ -72,6 +72,7 @@ class DatasetSpec:
         return tuple(sizes[s] if isinstance(s, str) else s for s in self.shape)
 
 
+#: The datasets of a trajectory file (one :class:`DatasetSpec` each).
 TRAJECTORY_DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec("spins", ("T", "L", "L", 3), "float64", "1", "unit spins S_i, [frame, i, j, xyz]"),
     DatasetSpec("times", ("T",), "float64", "t0 = 1/(gamma J S)", "time of each frame, step * dt"),

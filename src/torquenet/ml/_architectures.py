@@ -19,12 +19,15 @@ from torquenet.config import from_mapping
 from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
 from torquenet.ml._model import ModelConfig, TorqueCNN, receptive_field
 
+#: Config of either architecture.
 AnyModelConfig = Union[ModelConfig, EquivariantModelConfig]  # noqa: UP007 (runtime type hints)
+#: A network of either architecture.
 TorqueModel = Union[TorqueCNN, EquivariantTorqueCNN]  # noqa: UP007
 MODEL_CLASSES: dict[type, type] = {
     ModelConfig: TorqueCNN,
     EquivariantModelConfig: EquivariantTorqueCNN,
 }
+#: Value of ``architecture`` in a model config -> the config class of that architecture.
 ARCHITECTURES = {"resnet": ModelConfig, "equivariant": EquivariantModelConfig}
 
 

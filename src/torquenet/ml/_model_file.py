@@ -42,7 +42,9 @@ from torquenet.ml._architectures import (
 )
 from torquenet.model import SDModelParams
 
+#: Value of the ``format`` entry that marks a file as a torquenet model.
 MODEL_FILE_FORMAT = "torquenet-cnn-model"
+#: Newest model-file layout written and read (files of versions 1 to this one are read).
 MODEL_FILE_VERSION = 1
 
 #: Keys of ``sd_model_params`` that files written before H_ext moved to the dynamics carry and

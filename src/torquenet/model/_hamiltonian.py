@@ -11,6 +11,8 @@ from numpy.typing import NDArray
 from torquenet.lattice import TriangularLattice
 from torquenet.model._params import SDModelParams
 
+#: Pauli matrices, shape (3, 2, 2): ``PAULI[a]`` is sigma^a (a = x, y, z) in the basis
+#: (spin up, spin down) along z.
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=np.complex128)
 
 

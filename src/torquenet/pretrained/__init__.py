@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+__all__ = ["DEFAULT_MODEL_NAME", "default_model_path", "model_card", "resolve_model_file"]
+
 #: File name of the shipped model (inside this package directory).
 DEFAULT_MODEL_NAME = "torque_equivariant.pt"
 

@@ -47,6 +47,9 @@ from torquenet.textures import SkyrmionPerturbation
 
 logger = logging.getLogger(__name__)
 
+#: Values of ``GenerateConfig.sampling``: "exact" integrates with ``solver`` and keeps the
+#: fields of every saved frame; "relabel" integrates with the cheaper ``dynamics_solver`` and
+#: labels only the saved frames with ``solver``.
 SAMPLING_MODES = ("exact", "relabel")
 #: Frames labelled per batched solver call in "relabel" mode.
 LABEL_BATCH = 8

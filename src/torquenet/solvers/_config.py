@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from torquenet.solvers._ed import EDParams
 from torquenet.solvers._kpm import KPMParams
 
+#: Values of ``SolverConfig.kind``: exact diagonalisation, the kernel polynomial method, a
+#: learned model.
 SOLVER_KINDS = ("ed", "kpm", "cnn")
 
 

@@ -164,3 +164,16 @@ def test_paired_relative_difference_by_hand_and_sharper_than_unpaired(rng):
     assert_allclose(paired, unpaired, rtol=1e-12)
     assert np.all(paired_err < 0.05 * unpaired_err)
     assert np.all(np.abs(paired - 0.02) < 3 * paired_err + 1e-3)
+
+
+def test_structure_factor_scale_is_logarithmic_where_bragg_peaks_dominate(rng):
+    from torquenet.analysis import AnalysisConfig, ComparisonConfig, structure_factor_scale
+
+    assert structure_factor_scale(structure_factor(skyrmion_lattice(24))) == "log"
+    assert structure_factor_scale(structure_factor(random_spins(24, rng))) == "linear"
+    assert structure_factor_scale(structure_factor(random_spins(24, rng)), "log") == "log"
+    for config in (AnalysisConfig, ComparisonConfig):
+        with pytest.raises(ValueError, match="structure_factor_scale must be one of"):
+            config(structure_factor_scale="sqrt")
+    with pytest.raises(ValueError, match="scale must be one of"):
+        structure_factor_scale(np.ones((3, 3)), "lin")
