@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.reliability.faults import interrupted_simulate
 from torquenet.cli import main
 from torquenet.textures import random_spins
 
@@ -202,7 +203,7 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, ca
     assert main([*args, "--out", str(reference)]) == 0
     out = tmp_path / "r.h5"
     work = tmp_path / "r.h5.partial"
-    _interrupted_run(args, out, stop_after=5)  # checkpoints at steps 0, 2, 4 (and 5 on Ctrl-C)
+    interrupted_simulate(args, out, stop_after=5)  # checkpoints at steps 0, 2, 4 (and 5 on Ctrl-C)
     chain = sorted(work.glob("checkpoint_*.h5"))
     assert len(chain) >= 2
     chain[-1].write_bytes(chain[-1].read_bytes()[:100])  # truncated
@@ -210,27 +211,6 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path, ca
     assert "resuming from step 4 instead" in caplog.text
     with h5py.File(out) as a, h5py.File(reference) as b:
         assert np.array_equal(a["spins"][()], b["spins"][()])
-
-
-def _interrupted_run(args, out, stop_after):
-    """Run ``simulate`` and stop it (KeyboardInterrupt) once step ``stop_after`` is reached."""
-    import torquenet.runs._simulate as simulate_module
-
-    real = simulate_module.run_llg
-
-    def interrupted(*a, observer=None, **k):
-        def observe(step, spins, result):
-            observer(step, spins, result)
-            if step >= stop_after:
-                raise KeyboardInterrupt
-
-        return real(*a, observer=observe, **k)
-
-    simulate_module.run_llg = interrupted
-    try:
-        assert main([*args, "--out", str(out)]) == 130
-    finally:
-        simulate_module.run_llg = real
 
 
 def test_a_finished_simulate_rerun_is_a_no_op(tmp_path, capsys):

@@ -127,3 +127,26 @@ def copy(source: Path, target: Path) -> Path:
     else:
         shutil.copy2(source, target)
     return target
+
+
+def interrupted_simulate(args: list, out: Path, stop_after: int) -> None:
+    """``torquenet simulate ARGS --out OUT`` stopped by Ctrl-C once step ``stop_after`` is
+    reached, leaving the checkpoints of an unfinished run in ``OUT.partial/``."""
+    import torquenet.runs._simulate as simulate_module
+
+    real = simulate_module.run_llg
+
+    def interrupted(*a, observer=None, **k):
+        def observe(step, spins, result):
+            observer(step, spins, result)
+            if step >= stop_after:
+                raise KeyboardInterrupt
+
+        return real(*a, observer=observe, **k)
+
+    simulate_module.run_llg = interrupted
+    try:
+        outcome = run_cli([*args, "--out", out])
+    finally:
+        simulate_module.run_llg = real
+    assert outcome.code == 130, outcome.stderr

@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 import torch
 
-from tests.reliability.faults import Outcome, apply, copy, corruptions, run_cli
+from tests.reliability.faults import (
+    Outcome,
+    apply,
+    copy,
+    corruptions,
+    interrupted_simulate,
+    run_cli,
+)
 from torquenet.pretrained import default_model_path
 from torquenet.textures import random_spins
 
@@ -29,26 +36,6 @@ DATA = (
     "L: 6\nnum_random: 2\nnum_skyrmion: 0\nnum_steps: 4\nsave_every: 2\ncheckpoint_every: 2\n"
     "validation_fraction: 0.5\nsolver: {kind: ed, ed: {num_twists: 1}}\n"
 )
-
-
-def _interrupted(args: list[str], out: Path, stop_after: int) -> None:
-    import torquenet.runs._simulate as simulate_module
-
-    real = simulate_module.run_llg
-
-    def interrupted(*a, observer=None, **k):
-        def observe(step, spins, result):
-            observer(step, spins, result)
-            if step >= stop_after:
-                raise KeyboardInterrupt
-
-        return real(*a, observer=observe, **k)
-
-    simulate_module.run_llg = interrupted
-    try:
-        assert run_cli([*args, "--out", out]).code == 130
-    finally:
-        simulate_module.run_llg = real
 
 
 def make_clean(root: Path) -> dict[str, Path]:
@@ -67,7 +54,7 @@ def make_clean(root: Path) -> dict[str, Path]:
     assert run_cli(["generate", "--config", root / "data.yaml", "--out", data]).kind == "ok"
     files["dataset"] = data
     partial = root / "resume.h5"
-    _interrupted(SIMULATE, partial, stop_after=5)
+    interrupted_simulate(SIMULATE, partial, stop_after=5)
     files["checkpoints"] = root / "resume.h5.partial"
     files["model"] = default_model_path()
     return files
