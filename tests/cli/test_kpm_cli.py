@@ -42,6 +42,7 @@ def test_fields_cli_kpm_flags_match_python_api(tmp_path, rng):
         "device": "cpu",
         "seed": 5,
         "compile": False,
+        "fresh_probes": False,
     }
 
 

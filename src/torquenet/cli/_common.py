@@ -99,6 +99,14 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
     )
     kpm.add_argument("--kpm-seed", type=int, default=None, help="seed of the probe phases")
     kpm.add_argument(
+        "--fresh-probes",
+        dest="kpm_fresh_probes",
+        action="store_const",
+        const=True,
+        default=None,
+        help="new probe phases every LLG step (stochastic KPM-Langevin: unbiased fields)",
+    )
+    kpm.add_argument(
         "--no-compile",
         dest="kpm_compile",
         action="store_const",
@@ -141,6 +149,7 @@ def fields_config_from_args(args: argparse.Namespace) -> FieldsConfig:
         "num_random_vectors": args.num_random_vectors,
         "seed": args.kpm_seed,
         "compile": args.kpm_compile,
+        "fresh_probes": args.kpm_fresh_probes,
     }
     kpm_changes = {key: value for key, value in kpm_flags.items() if value is not None}
     if kpm_changes and solver.kind != "kpm":

@@ -33,7 +33,7 @@ Cheng et al., Phys. Rev. Research 5, 033188 (2023), Eqs. (1)-(2), Sec. III C.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -410,6 +410,7 @@ def run_llg(
     *,
     start_step: int = 0,
     observer: StepObserver | None = None,
+    before_step: Callable[[int], None] | None = None,
 ) -> NDArray[np.float64]:
     """Integrate from step ``start_step`` (state ``spins``) to step ``num_steps``.
 
@@ -430,6 +431,11 @@ def run_llg(
         *before* the noise of step n is drawn: saving (S_n, rng state) there is a consistent
         checkpoint.  The field evaluation it receives is the predictor's, so observing is free
         except at n = num_steps (one extra evaluation).
+    before_step : callable, optional
+        Called as before_step(n) before the first field evaluation of step n (and before the
+        final one at n = num_steps), e.g. to give a stochastic solver the probes of step n
+        (``KPMSolver.begin_step``): both SIB stages of a step then see the same solver state,
+        and a run resumed at step n repeats it exactly.
 
     Returns
     -------
@@ -459,6 +465,8 @@ def run_llg(
     for step in range(start_step, num_steps + 1):
         if observer is None and step == num_steps:
             break
+        if before_step is not None:
+            before_step(step)
         result = solver.compute(spins)
         if observer is not None:
             observer(step, spins, result)

@@ -452,6 +452,15 @@ def _assemble(
     return out
 
 
+def _step_hook(solver: FieldSolver, seed: int):
+    """``before_step`` of run_llg for solvers with per-step state (fresh-probe KPM): the run's
+    seed is their stream, the step number their draw."""
+    begin_step = getattr(solver, "begin_step", None)
+    if begin_step is None:
+        return None
+    return lambda step: begin_step(seed, step)
+
+
 def _integrate(
     spins: NDArray[np.float64],
     solver: FieldSolver,
@@ -471,6 +480,7 @@ def _integrate(
             config.num_steps,
             start_step=start,
             observer=recorder,
+            before_step=_step_hook(solver, config.seed),
         )
     except KeyboardInterrupt:
         recorder.checkpoint()

@@ -155,6 +155,17 @@ class KPMParams:
         Seed of the random phases.  The phases are drawn once per lattice size and reused on
         every call, so the estimated Omega is a smooth function of the spins and the fields are
         exactly its gradient (energy-conserving dynamics, rotation covariance).
+    fresh_probes : bool
+        Stochastic KPM-Langevin (Barros & Kato, PRB 88, 235101 (2013)): new phases for every
+        LLG step instead of one set for the whole run.  Fixed cheap probes make the same
+        configuration-dependent error at every step, a bias the dynamics accumulates; fresh
+        ones make the estimate unbiased over draws (its mean is the M-moment field, tested) and
+        turn the error into a fast random field.  The phases of step n are drawn from
+        ``SeedSequence([seed, stream, L, n])`` (:meth:`KPMSolver.begin_step`; ``simulate`` uses
+        the run's seed as the stream), so a run is reproducible and resumes bit for bit; both
+        SIB stages of a step use the same phases, so each step integrates the gradient field
+        of one Omega estimate, as with fixed probes.  Without ``begin_step`` calls the solver
+        behaves as with fixed probes.
     compile : bool
         Fuse each Chebyshev step into one loop with ``torch.compile`` (C++/OpenMP on CPU, Triton
         on CUDA): several times faster than eager torch on CPU, after a one-off compilation of
@@ -172,6 +183,7 @@ class KPMParams:
     device: str = "cpu"
     seed: int = 0
     compile: bool = True
+    fresh_probes: bool = False
 
     def __post_init__(self) -> None:
         check_int("num_moments", self.num_moments, minimum=2)
@@ -184,6 +196,8 @@ class KPMParams:
             raise ValueError(f"dtype must be one of {tuple(DTYPES)}, got {self.dtype!r}")
         if not isinstance(self.compile, bool):
             raise TypeError(f"compile must be a bool, got {self.compile!r}")
+        if not isinstance(self.fresh_probes, bool):
+            raise TypeError(f"fresh_probes must be a bool, got {self.fresh_probes!r}")
         resolve_device(self.device)
 
 
@@ -223,6 +237,8 @@ class KPMSolver:
         self._stencil = hopping_stencil(self.params, self.bounds.half_width)
         self._probe_cache: dict[int, torch.Tensor] = {}
         self._probe_weight: dict[int, float] = {}
+        #: (stream, step) of the fresh probes in use, None for the fixed set (fresh_probes only).
+        self._step_key: tuple[int, int] | None = None
         if self.settings.compile:
             self._forward = torch.compile(_forward_step, dynamic=False, options=FUSION_OPTIONS)
             self._backward = torch.compile(_backward_step, dynamic=False, options=FUSION_OPTIONS)
@@ -258,12 +274,31 @@ class KPMSolver:
             fields=fields.reshape(spins.shape), grand_potential=omega.reshape(spins.shape[:-3])
         )
 
+    def begin_step(self, stream: int, step: int) -> None:
+        """Use the probes of LLG step ``step`` of the run ``stream`` (with ``fresh_probes``).
+
+        ``stream`` separates independent runs (``simulate`` passes the run's seed), ``step``
+        the steps of one run; a no-op without ``fresh_probes``.
+        """
+        if not self.settings.fresh_probes:
+            return
+        key = (check_int("stream", stream, minimum=0), check_int("step", step, minimum=0))
+        if key != self._step_key:
+            self._step_key = key
+            self._probe_cache.clear()  # only the current step's probes are kept
+
     def probes(self, L: int) -> torch.Tensor:
-        """The probe vectors used on an L x L lattice, shape (L, L, 4, P) (cached per L)."""
+        """The probe vectors used on an L x L lattice, shape (L, L, 4, P) (cached per L, and
+        per step with ``fresh_probes``)."""
         if L not in self._probe_cache:
             period = colouring_period(L, self.settings.probing_distance)
-            # One generator per (seed, L): the phases do not depend on which sizes came before.
-            seed = int(np.random.SeedSequence([self.settings.seed, L]).generate_state(1)[0])
+            # One generator per (seed, L): the phases do not depend on which sizes came before;
+            # fresh probes add (stream, step), in an entropy of another length (no collision).
+            entropy = [self.settings.seed, L]
+            if self._step_key is not None:
+                stream, step = self._step_key
+                entropy = [self.settings.seed, stream, L, step]
+            seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
             generator = torch.Generator().manual_seed(seed)
             probes = probe_vectors(
                 sublattice_colouring(L, period),
@@ -275,7 +310,8 @@ class KPMSolver:
             self._probe_cache[L] = probes
             # Omega_est averages the R realisations: weight 1/R (R = 1 when deterministic).
             self._probe_weight[L] = 2 * period**2 / probes.shape[-1]
-            logger.info(
+            log = logger.debug if self._step_key is not None else logger.info
+            log(
                 "KPM on L = %d: colour period %d, %d probe vectors, %d moments, %s on %s",
                 L, period, self._probe_cache[L].shape[-1], self.settings.num_moments,
                 self.settings.dtype, self.device,
