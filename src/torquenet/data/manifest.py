@@ -36,9 +36,8 @@ CHECKSUM_KEY = "manifest_sha256"
 
 
 def _payload_checksum(payload: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a manifest's content (without the checksum itself)."""
-    content = {k: v for k, v in payload.items() if k != CHECKSUM_KEY}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    """SHA-256 of the canonical JSON of a manifest's content (given without the checksum)."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 from numpy.typing import NDArray
 
-from torquenet._validation import check_spins
+from torquenet._validation import check_finite, check_spins
 from torquenet._version import __version__
 from torquenet.data.schema import (
     CHECKPOINT_SPINS,
@@ -332,18 +332,14 @@ def _read_frames(handle: h5py.Group, path: Path, what: str) -> Trajectory:
 
 def _check_values(frames: Trajectory, path: Path, what: str) -> None:
     """Finite numbers everywhere and unit spins: what a bit flip or a foreign writer breaks."""
-    for name, values in frames.arrays().items():
-        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-            first = tuple(int(k) for k in np.argwhere(~np.isfinite(values))[0])
-            raise ValueError(
-                f"{what} file {str(path)!r} is corrupt: /{name} holds NaN or inf (first at "
-                f"index {first})"
-            )
-    if frames.num_frames:
-        try:
-            check_spins(frames.spins, name=f"/spins of {what} file {str(path)!r}")
-        except ValueError as exc:
-            raise ValueError(f"{what} file {str(path)!r} is corrupt: {exc}") from exc
+    try:
+        for name, values in frames.arrays().items():
+            if values.dtype.kind == "f":
+                check_finite(f"/{name}", values)
+        if frames.num_frames:
+            check_spins(frames.spins, name="/spins")
+    except ValueError as exc:
+        raise ValueError(f"{what} file {str(path)!r} is corrupt: {exc}") from exc
 
 
 def read_trajectory(path: str | Path) -> Trajectory:
@@ -395,7 +391,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
             raise ValueError(f"checkpoint file {str(path)!r} is incomplete: {exc}") from exc
         frames = _read_frames(handle, path, "checkpoint")
     try:
-        check_spins(spins, name=f"/state/spins of checkpoint file {str(path)!r}")
+        check_spins(spins, name=f"/{CHECKPOINT_STATE_GROUP}/{CHECKPOINT_SPINS}")
     except ValueError as exc:
         raise ValueError(f"checkpoint file {str(path)!r} is corrupt: {exc}") from exc
     return Checkpoint(

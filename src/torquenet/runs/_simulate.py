@@ -401,8 +401,9 @@ def _resume_point(workdir: Path, config_json: str) -> Checkpoint | None:
     return last
 
 
-def _finished(out: Path, workdir: Path, config_json: str) -> bool:
-    """True when ``out`` is a finished run of this configuration (then nothing is to be done)."""
+def _check_finished(out: Path, workdir: Path, config_json: str) -> None:
+    """Check that the existing ``out`` is a finished run of this configuration (nothing is then
+    to be done); FileExistsError when it is one of another configuration."""
     existing = read_trajectory(out)  # refuses a corrupt file, naming it
     stored = str(existing.attributes["config"])
     if stored != config_json:
@@ -413,7 +414,6 @@ def _finished(out: Path, workdir: Path, config_json: str) -> bool:
         )
     if workdir.exists():  # left behind by a kill between the final rename and the clean-up
         shutil.rmtree(workdir)
-    return True
 
 
 def _assemble(
@@ -559,7 +559,8 @@ def simulate(
     config_json = config.to_json()
     if overwrite and workdir.exists():
         shutil.rmtree(workdir)
-    if not overwrite and out.exists() and _finished(out, workdir, config_json):
+    if not overwrite and out.exists():
+        _check_finished(out, workdir, config_json)
         logger.info("%s is already finished with this configuration: nothing to do", out)
         return out
     check_settings(config, force)
