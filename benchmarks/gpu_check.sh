@@ -3,15 +3,18 @@
 #   1. the CUDA-marked tests (pytest -m gpu),
 #   2. CNN field evaluations of the shipped model at L = 96, 512 and 2048 (tiled at the default
 #      256 MiB budget, and with a 16 GiB budget: untiled up to L ~ 2600),
+#      and one CNN-LLG step (two evaluations and the SIB integrator) at each L,
 #   3. a KPM field evaluation at L = 96 (KPMParams(device="cuda"), eager and compiled),
-#   4. one training epoch of the tiny recipe on a tiny dataset generated here.
+#   4. one training epoch of the tiny recipe on a tiny dataset generated here,
+#   5. the domain-decomposed path: torchrun with one process (an NCCL world of size 1 on
+#      CUDA, gloo on the CPU), 20 CNN-LLG steps at L = 512 through torquenet simulate.
 # Writes a Markdown table to $OUT/gpu_check.md (OUT defaults to a fresh temporary folder) and
 # prints it.  Without a CUDA device it says so and exits 0.
 #
 # Usage, from the repository root:  bash benchmarks/gpu_check.sh
 # Smoke test of the script itself on a CPU machine (small sizes, no CUDA needed):
 #   GPU_CHECK_DEVICE=cpu GPU_CHECK_SIZES="96 128" GPU_CHECK_KPM_MOMENTS=20 \
-#   GPU_CHECK_KPM_DISTANCE=8 GPU_CHECK_KPM_COMPILE=0 bash benchmarks/gpu_check.sh
+#   GPU_CHECK_KPM_DISTANCE=8 GPU_CHECK_KPM_COMPILE=0 GPU_CHECK_DIST_L=48 bash benchmarks/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -93,6 +96,7 @@ cat >"$OUT/cnn_timing.py" <<'EOF'
 import sys, time
 import numpy as np
 import torch
+from torquenet.dynamics import LLGParams, sib_step, solver_field_function
 from torquenet.ml import CNNSolver
 from torquenet.pretrained import default_model_path
 from torquenet.textures import random_spins
@@ -119,9 +123,16 @@ for budget, label in ((None, "256 MiB"), (16 * 2**30, "16 GiB")):
         best = min(times[1:] or times)
         peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else float("nan")
         tiles = f"{plan.tiles_per_side}^2 x {plan.tile_size}" if plan.tiled else "untiled"
+        step = float("nan")
+        if label == "256 MiB" and best < 20:
+            field_fn = solver_field_function(solver, LLGParams().external_field)
+            start = time.perf_counter()
+            sib_step(spins, field_fn, LLGParams(), None)
+            step = time.perf_counter() - start
         print(
             f"RESULT L={L} budget {label} ({tiles}): {best:.3g} s/eval "
-            f"({L * L / best:.3g} sites/s, first call {times[0]:.3g} s, peak {peak:.0f} MiB)",
+            f"({L * L / best:.3g} sites/s, first call {times[0]:.3g} s, peak {peak:.0f} MiB); "
+            f"LLG step {step:.3g} s ({L * L / step:.3g} spin-steps/s)",
             flush=True,
         )
 EOF
@@ -172,6 +183,25 @@ train_tiny() {
     echo "RESULT generate + 1 epoch, training alone $(elapsed "$start" "$end") s, best_model.pt written"
 }
 section "train tiny, 1 epoch" 100 train_tiny
+
+# ---------------------------------------------------------------- 5. distributed path
+distributed_one() {
+    local start end
+    start=$(date +%s%N)
+    "$PY" -m torch.distributed.run --standalone --nproc-per-node 1 -m torquenet simulate \
+        --solver cnn --device "$DEVICE" --L "${GPU_CHECK_DIST_L:-512}" --steps 20 \
+        --save-every 10 --checkpoint-every 10 --temperature 0.01 --overwrite \
+        --out "$OUT/distributed_one.h5" || return 1
+    end=$(date +%s%N)
+    "$PY" -c "
+import sys, numpy as np
+from torquenet.data import read_trajectory
+run = read_trajectory(sys.argv[1])
+assert int(run.attributes['num_processes']) == 1 and np.isfinite(run.spins).all()
+print(f'RESULT torchrun 1 process, 20 steps at L = {run.spins.shape[1]}: {sys.argv[2]} s with start-up')
+" "$OUT/distributed_one.h5" "$(elapsed "$start" "$end")"
+}
+section "torchrun 1 process (NCCL on CUDA)" 120 distributed_one
 
 # ---------------------------------------------------------------- report
 {

@@ -57,10 +57,13 @@ def check_spins(
     L: int | None = None,
     name: str = "spins",
     tolerance: float = SPIN_NORM_TOLERANCE,
+    square: bool = True,
 ) -> NDArray[np.float64]:
     """Validate a spin texture of shape (L, L, 3) or a batch (B, L, L, 3) of unit vectors.
 
-    Returns the spins as a float64 array (a copy only when a conversion is needed).
+    Returns the spins as a float64 array (a copy only when a conversion is needed).  With
+    ``square=False`` a block (rows, L, 3) of whole rows of an L x L lattice (one process's slab
+    of a domain-decomposed run) passes too.
 
     Raises
     ------
@@ -72,12 +75,12 @@ def check_spins(
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{name} must be a real array, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
-    if arr.ndim not in (3, 4) or arr.shape[-1] != 3 or arr.shape[-3] != arr.shape[-2]:
+    if arr.ndim not in (3, 4) or arr.shape[-1] != 3 or (square and arr.shape[-3] != arr.shape[-2]):
         want = f"({L}, {L}, 3)" if L else "(L, L, 3)"
         raise ValueError(
             f"{name} must have shape {want} or a batch (B, {want[1:]}, got {arr.shape}"
         )
-    if arr.shape[-2] == 0 or (arr.ndim == 4 and arr.shape[0] == 0):
+    if arr.shape[-2] == 0 or arr.shape[-3] == 0 or (arr.ndim == 4 and arr.shape[0] == 0):
         raise ValueError(f"{name} must hold at least one site (L >= 1), got shape {arr.shape}")
     if L is not None and arr.shape[-2] != L:
         raise ValueError(f"{name} must have shape ({L}, {L}, 3) for L = {L}, got {arr.shape}")

@@ -39,6 +39,14 @@ from torquenet.analysis._receptive_field_report import (
     ReceptiveFieldConfig,
     receptive_field_report,
 )
+from torquenet.analysis._ring import (
+    DEFAULT_RING_CUT,
+    NESTING_WAVENUMBER,
+    RingMoments,
+    folded_momentum_norms,
+    power_law_fit,
+    ring_moments,
+)
 from torquenet.analysis._snapshots import plot_corner_snapshots, plot_texture
 from torquenet.analysis._trajectory_report import (
     STRUCTURE_FACTOR_NORMALISATION,
@@ -47,6 +55,12 @@ from torquenet.analysis._trajectory_report import (
 )
 
 __all__ = [
+    "DEFAULT_RING_CUT",
+    "NESTING_WAVENUMBER",
+    "RingMoments",
+    "folded_momentum_norms",
+    "power_law_fit",
+    "ring_moments",
     "STRUCTURE_FACTOR_NORMALISATION",
     "STRUCTURE_FACTOR_SCALES",
     "AnalysisConfig",

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from torquenet.analysis._ensembles import EnsembleStructureFactor, ensemble_structure_factor
+from torquenet.analysis._ring import fold_to_first_zone, ring_moments
 from torquenet.data import Trajectory, read_trajectory
 from torquenet.lattice import TriangularLattice
 from torquenet.observables import count_skyrmions, skyrmion_peak_indices
@@ -198,11 +199,7 @@ def dominant_wavevectors(
     flat[:, 0] = -np.inf  # q = 0 is the magnetisation, not a modulation
     best = np.argmax(flat, axis=1)
     m1, m2 = np.divmod(best, L)
-    q = lattice.momenta[m1, m2]
-    b = lattice.reciprocal_vectors
-    shifts = np.array([n1 * b[0] + n2 * b[1] for n1 in (-1, 0, 1) for n2 in (-1, 0, 1)])
-    images = q[:, None, :] + shifts[None]
-    q = images[np.arange(len(q)), np.argmin(np.linalg.norm(images, axis=-1), axis=1)]
+    q = fold_to_first_zone(lattice.momenta[m1, m2], lattice)
     peaks = set(skyrmion_peak_indices(L)) if L % 12 == 0 else set()
     at_nesting = np.array([(int(a), int(c)) in peaks for a, c in zip(m1, m2)], dtype=bool)
     return q, at_nesting
@@ -220,6 +217,10 @@ def trajectory_series(summary: EnsembleSummary) -> dict[str, list]:
     series["dominant_qx"], series["dominant_qy"] = q[:, 0], q[:, 1]
     series["dominant_q_abs"] = np.linalg.norm(q, axis=1)
     series["dominant_at_nesting_vector"] = at_nesting
+    ring = ring_moments(ensemble.mean)
+    series["ring_radius"], series["ring_width"] = ring.radius, ring.width
+    series["correlation_length"] = ring.length
+    series["ring_weight"] = ring.weight
     per_run = {
         "topological_charge": summary.topological_charge,
         "num_negative_objects": summary.skyrmion_counts[..., 0],

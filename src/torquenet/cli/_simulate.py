@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
+from torquenet._device import resolve_device
 from torquenet.cli._common import add_solver_arguments, fields_config_from_args, output_file
 from torquenet.config import save_config
-from torquenet.dynamics import LLGParams
-from torquenet.runs import INIT_KINDS, SimulationConfig, StepProgressBar, simulate, work_directory
+from torquenet.dynamics import NOISE_KINDS, LLGParams
+from torquenet.ml import DistributedContext, setup_distributed
+from torquenet.runs import (
+    INIT_KINDS,
+    SimulationConfig,
+    StepProgressBar,
+    check_domain_config,
+    simulate,
+    simulate_domains,
+    work_directory,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scheme (Mentink et al. 2010) and write spins, fields, energies, topological charge and "
         "magnetisation every --save-every steps to --out (HDF5).  An interrupted run (Ctrl-C, "
         "kill, crash) is resumed by running the same command again; the result is bit-for-bit "
-        "that of an uninterrupted run.",
+        "that of an uninterrupted run.  Under torchrun (torchrun --nproc-per-node N -m "
+        "torquenet simulate --solver cnn ...) the lattice is split into N slabs of rows, one per "
+        "process, with halo exchange over torch.distributed (gloo on CPU, NCCL on CUDA); the "
+        "trajectory equals the one-process run to float32 rounding.",
     )
     p.add_argument("--out", required=True, help="output trajectory (.h5)")
     p.add_argument("--L", type=int, default=_DEFAULTS.L, help="lattice size L (L x L sites)")
@@ -66,6 +80,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="seed (initial state, noise)")
     p.add_argument(
+        "--noise",
+        choices=NOISE_KINDS,
+        default=_DEFAULTS.noise,
+        help="Langevin noise generator: counter (normals a function of seed, step and site, so "
+        "a run does not depend on the number of processes; default) or sequential (one stream, "
+        "the noise of torquenet 0.1 files)",
+    )
+    p.add_argument(
         "--no-fields", action="store_true", help="do not store the electron fields per frame"
     )
     p.add_argument(
@@ -94,6 +116,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         save_every=args.save_every,
         checkpoint_every=args.checkpoint_every,
         seed=args.seed,
+        noise=args.noise,
         save_fields=not args.no_fields,
         model=fields.model,
         llg=LLGParams(
@@ -106,13 +129,39 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     )
 
 
+def _launched_by_torchrun() -> bool:
+    """Whether torchrun (torch.distributed.run) started this process: it sets these variables."""
+    return all(name in os.environ for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"))
+
+
+def _process_group(config: SimulationConfig) -> DistributedContext | None:
+    """Under torchrun: check that the config can be split, join the process group (gloo on the
+    CPU, NCCL on CUDA; also a world of one) and return this process's place in it; else None."""
+    if not _launched_by_torchrun():
+        return None
+    check_domain_config(config, int(os.environ["WORLD_SIZE"]))
+    return setup_distributed(resolve_device(config.solver.cnn.device), single_process_group=True)
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     out = output_file(args.out, ".h5", overwrite=True)  # existence: simulate() resumes or refuses
-    out.parent.mkdir(parents=True, exist_ok=True)
+    context = _process_group(config)
+    if context is None or context.is_main:
+        out.parent.mkdir(parents=True, exist_ok=True)
     bar = StepProgressBar()
     try:
-        simulate(config, out, progress=bar, overwrite=args.overwrite, force=args.force)
+        if context is not None:
+            simulate_domains(
+                config,
+                out,
+                progress=bar if context.is_main else None,
+                overwrite=args.overwrite,
+                force=args.force,
+                context=context,
+            )
+        else:
+            simulate(config, out, progress=bar, overwrite=args.overwrite, force=args.force)
     except KeyboardInterrupt:
         bar.close()
         logger.warning(
@@ -122,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         bar.close()
-    save_config(config, out.with_suffix(".config.yaml"))
-    logger.info("wrote trajectory %s", out)
+    if context is None or context.is_main:
+        save_config(config, out.with_suffix(".config.yaml"))
+        logger.info("wrote trajectory %s", out)
     return 0

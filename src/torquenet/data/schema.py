@@ -123,6 +123,16 @@ TRAJECTORY_ATTRIBUTES: dict[str, tuple[bool, str]] = {
     "seed": (True, "int, the run's seed"),
     "seed_derivation": (True, "str, how the seed becomes the generators of the run"),
     "llg_equation": (True, "str, the equation of motion and its conventions"),
+    "unfinished": (
+        False,
+        "str, present only on a snapshot of an unfinished run (torquenet.runs.read_unfinished): "
+        "the last saved step and the run's num_steps",
+    ),
+    "num_processes": (
+        False,
+        "int, processes that integrated the run (domain decomposition over torch.distributed; "
+        "1 for a plain run; the last one when a run was resumed with another count)",
+    ),
     "field_solver": (
         False,
         "str, repr of the FieldSolver instance handed to simulate() in place of building "
@@ -135,6 +145,8 @@ TRAJECTORY_ATTRIBUTES: dict[str, tuple[bool, str]] = {
 CHECKPOINT_STATE_GROUP = "state"
 #: /state/spins (L, L, 3) float64: S at the checkpoint step, before that step's noise is drawn.
 CHECKPOINT_SPINS = "spins"
-#: Root attributes of a checkpoint: step (int), rng_state (JSON of the numpy bit generator's
-#: state), previous_step (int, -1 for the first), config (JSON), schema_version.
+#: Root attributes of a checkpoint: step (int), rng_state (JSON of the noise source's state: the
+#: numpy bit generator's state for sequential noise, {"generator": "counter", "seed": ...,
+#: "num_processes": ...} for counter-based noise), previous_step (int, -1 for the first), config
+#: (JSON), schema_version.
 CHECKPOINT_ATTRIBUTES = ("step", "previous_step", "rng_state", "config", SCHEMA_VERSION_ATTRIBUTE)

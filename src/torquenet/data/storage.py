@@ -136,7 +136,9 @@ class Checkpoint:
     spins : ndarray, shape (L, L, 3)
         S_n, before the noise of step n is drawn.
     rng_state : dict
-        ``rng.bit_generator.state`` at that moment.
+        State of the run's Langevin noise at that moment: ``rng.bit_generator.state`` for
+        sequential noise; ``{"generator": "counter", "seed": ..., "num_processes": ...}`` for
+        counter-based noise (which needs no state beyond the step).
     config : str
         JSON of the run's configuration (a resumed run must match it).
     frames : Trajectory

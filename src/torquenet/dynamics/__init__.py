@@ -15,14 +15,26 @@ from torquenet.dynamics._llg import (
     sib_step,
     solver_field_function,
 )
+from torquenet.dynamics._noise import (
+    COUNTER_NOISE_DERIVATION,
+    NOISE_KINDS,
+    CounterNoise,
+    LangevinNoise,
+    SequentialNoise,
+)
 
 __all__ = [
+    "COUNTER_NOISE_DERIVATION",
     "LLG_EQUATION",
     "MAX_STEP_ROTATION",
+    "NOISE_KINDS",
     "NORM_DRIFT_LIMIT",
+    "CounterNoise",
     "FieldFunction",
     "IntegrationError",
     "LLGParams",
+    "LangevinNoise",
+    "SequentialNoise",
     "StepObserver",
     "cayley_rotate",
     "check_integrity",

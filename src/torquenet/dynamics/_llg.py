@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from torquenet._typing import FieldResult, FieldSolver
 from torquenet._validation import check_float, check_int, check_spins
+from torquenet.dynamics._noise import LangevinNoise, as_noise
 
 #: Blow-up guard on | |S_i| - 1 |.  The Cayley update preserves |S| exactly in exact arithmetic;
 #: float64 rounding adds ~1e-16 per step as a random walk, i.e. ~1e-12 after 1e8 steps.  A drift
@@ -257,6 +258,7 @@ def sib_step(
     rng: np.random.Generator | None,
     *,
     field: NDArray[np.float64] | None = None,
+    normals: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """One step of the semi-implicit SIB scheme (Mentink et al. 2010): S_n -> S_{n+1}.
 
@@ -270,10 +272,13 @@ def sib_step(
     params : LLGParams
         dt, alpha, T.
     rng : np.random.Generator or None
-        Source of the Langevin noise; only used (one standard_normal draw of spins.shape) when
-        T > 0 and alpha > 0.
+        Source of the Langevin noise when ``normals`` is not given; only used (one
+        standard_normal draw of spins.shape) when T > 0 and alpha > 0.
     field : ndarray, shape (..., 3), optional
         H_eff(S_n) when the caller already has it (the run loop evaluates it for the output).
+    normals : ndarray, shape (..., 3), optional
+        The step's unit normals xi (e.g. from a :class:`~torquenet.dynamics.LangevinNoise`)
+        instead of a draw from ``rng``; the noise field is sqrt(2 alpha T / dt) xi.
 
     Returns
     -------
@@ -313,10 +318,19 @@ def sib_step(
     dt, alpha = params.time_step, params.damping
     noise = None
     if params.temperature > 0.0 and alpha > 0.0:
-        if rng is None:
-            raise ValueError("temperature > 0 needs an rng (np.random.Generator) for the noise")
-        # drawn in the (..., 3) layout of the spins: xi[i, j, a] for site (i, j), component a
-        noise = _components_first(params.noise_amplitude * rng.standard_normal(spins.shape))
+        if normals is None:
+            if rng is None:
+                raise ValueError(
+                    "temperature > 0 needs an rng (np.random.Generator) or normals for the noise"
+                )
+            # drawn in the (..., 3) layout of the spins: xi[i, j, a] for site (i, j), component a
+            normals = rng.standard_normal(np.shape(spins))
+        elif np.shape(normals) != np.shape(spins):
+            raise ValueError(
+                f"normals must have the shape of the spins {np.shape(spins)}, got "
+                f"{np.shape(normals)}"
+            )
+        noise = _components_first(params.noise_amplitude * np.asarray(normals))
     if field is None:
         field = field_fn(spins)
     shape = np.shape(spins)
@@ -405,7 +419,7 @@ def run_llg(
     spins: NDArray[np.float64],
     solver: FieldSolver,
     params: LLGParams,
-    rng: np.random.Generator | None,
+    rng: np.random.Generator | LangevinNoise | None,
     num_steps: int,
     *,
     start_step: int = 0,
@@ -417,12 +431,15 @@ def run_llg(
     Parameters
     ----------
     spins : ndarray, shape (L, L, 3)
-        S at ``start_step``.
+        S at ``start_step`` (or a slab (rows, L, 3) of whole lattice rows, for a solver that
+        evaluates one process's part of a domain-decomposed lattice).
     solver : FieldSolver
         Electron fields; H_eff = fields + params.external_field.
     params : LLGParams
-    rng : np.random.Generator or None
-        Langevin noise (needed when T > 0); its state advances by one draw per step.
+    rng : numpy.random.Generator, LangevinNoise or None
+        Langevin noise (needed when T > 0 and alpha > 0): a
+        :class:`~torquenet.dynamics.CounterNoise` (normals a function of seed, step and site),
+        or a Generator drawn once per step (:class:`~torquenet.dynamics.SequentialNoise`).
     num_steps : int
         Index of the last step (the run makes num_steps - start_step steps).
     start_step : int
@@ -459,7 +476,11 @@ def run_llg(
     """
     num_steps = check_int("num_steps", num_steps, minimum=0)
     start_step = check_int("start_step", start_step, minimum=0, maximum=num_steps)
-    spins = check_spins(spins)
+    spins = check_spins(spins, square=False)
+    noise = as_noise(rng)
+    thermal = params.temperature > 0.0 and params.damping > 0.0
+    if thermal and noise is None:
+        raise ValueError("temperature > 0 needs a noise source (rng) for the Langevin noise")
     external = params.external_field_vector
     field_fn = solver_field_function(solver, params.external_field)
     for step in range(start_step, num_steps + 1):
@@ -473,7 +494,10 @@ def run_llg(
         if step == num_steps:
             break
         try:
-            spins = sib_step(spins, field_fn, params, rng, field=result.fields + external)
+            normals = noise.normals(step, spins.shape) if thermal else None
+            spins = sib_step(
+                spins, field_fn, params, None, field=result.fields + external, normals=normals
+            )
             check_integrity(spins)
         except IntegrationError as exc:
             raise IntegrationError(

@@ -33,6 +33,8 @@ from torquenet.ml._datasets import (
     TensorPairDataset,
     summarize_dataset,
 )
+from torquenet.ml._distributed import DistributedContext, current_context, setup_distributed
+from torquenet.ml._domain import DomainCNNSolver, RowSlabs, exchange_row_halos
 from torquenet.ml._equivariant import (
     BondBasis,
     EquivariantModelConfig,
@@ -71,6 +73,7 @@ from torquenet.ml._tiling import (
     DEFAULT_MAX_MEMORY,
     TilePlan,
     activation_bytes_per_site,
+    halo_forward,
     halo_radius,
     plan_tiles,
     tiled_forward,
@@ -103,6 +106,7 @@ __all__ = [
     "halo_radius",
     "plan_tiles",
     "tiled_forward",
+    "halo_forward",
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
     "CNNSolver",
@@ -111,6 +115,13 @@ __all__ = [
     "load_model_file",
     "read_model_file",
     "save_model_file",
+    # domain decomposition over torch.distributed (simulation)
+    "DistributedContext",
+    "DomainCNNSolver",
+    "RowSlabs",
+    "current_context",
+    "exchange_row_halos",
+    "setup_distributed",
     # symmetry augmentation and training data
     "NUM_POINT_GROUP_OPERATIONS",
     "AugmentedDataset",

@@ -59,7 +59,9 @@ def current_context() -> DistributedContext:
     return DistributedContext(rank=rank, world_size=dist.get_world_size(), local_rank=local_rank)
 
 
-def setup_distributed(device: torch.device) -> DistributedContext:
+def setup_distributed(
+    device: torch.device, *, single_process_group: bool = False
+) -> DistributedContext:
     """Join the process group described by torchrun's environment, if there is one.
 
     torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``;
@@ -70,18 +72,23 @@ def setup_distributed(device: torch.device) -> DistributedContext:
     Parameters
     ----------
     device : torch.device
-        The resolved training device; selects the backend.
+        The resolved device; selects the backend.
+    single_process_group : bool
+        Also initialise a group of one process (``torchrun --nproc-per-node 1``: checks the
+        backend, e.g. NCCL on one GPU); by default one process needs no group.
     """
     if dist.is_available() and dist.is_initialized():
         return current_context()
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    if world_size <= 1 and not (single_process_group and "RANK" in os.environ):
         return DistributedContext()
     if not dist.is_available():
         raise RuntimeError(
             f"WORLD_SIZE = {world_size} but this PyTorch build has no torch.distributed"
         )
     backend = "nccl" if device.type == "cuda" else "gloo"
+    if device.type == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend)
     context = current_context()
     logger.info(

@@ -259,14 +259,77 @@ def _wrap_pad(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
     return x.index_select(-2, index).index_select(-1, index)
 
 
+def balanced_tile(size: int, tile: int) -> int:
+    """Side of the ceil(size / tile) equal tiles covering ``size`` sites (at most ``tile``).
+
+    Examples
+    --------
+    >>> balanced_tile(1024, 300), balanced_tile(48, 96)
+    (256, 48)
+    """
+    tile = min(tile, size)
+    return math.ceil(size / math.ceil(size / tile))
+
+
+def _window_starts(size: int, tile: int) -> list[tuple[int, int, int]]:
+    """(window start w, first kept site i, end of kept sites) of each tile along one axis.
+
+    Tiles keep [i, min(i + tile, size)); the window of the last one is shifted back to
+    w = size - tile so every window has the same side and lies inside the halo-padded axis.
+    """
+    return [(min(i, size - tile), i, min(i + tile, size)) for i in range(0, size, tile)]
+
+
+def halo_forward(
+    model: TorqueModel,
+    padded: torch.Tensor,
+    halo: int,
+    tile_rows: int,
+    tile_cols: int,
+    windows_per_pass: int,
+) -> torch.Tensor:
+    """Torques (B, 3, R, C) of the sites inside a halo-padded block (B, 3, R + 2 h, C + 2 h).
+
+    ``padded`` holds R x C sites surrounded by ``halo`` = h rows and columns of their true
+    neighbours (a periodic wrap, or the halos received from other processes): the network runs
+    on windows of (tile_rows + 2 h) x (tile_cols + 2 h) sites, ``windows_per_pass`` at a time,
+    and each window's interior is kept.  ``tile_rows`` and ``tile_cols`` must be at most R and
+    C.  Call it under :func:`torch.inference_mode` for bounded memory.
+    """
+    B, _, rows, cols = padded.shape
+    h = halo
+    R, C = rows - 2 * h, cols - 2 * h
+    if not (0 < tile_rows <= R and 0 < tile_cols <= C):
+        raise ValueError(f"tiles of {tile_rows} x {tile_cols} sites do not fit the {R} x {C} block")
+    out = padded.new_empty((B, 3, R, C))
+    windows = [
+        (b, rows_k, cols_k)
+        for b in range(B)
+        for rows_k in _window_starts(R, tile_rows)
+        for cols_k in _window_starts(C, tile_cols)
+    ]
+    H, W = tile_rows + 2 * h, tile_cols + 2 * h
+    for s in range(0, len(windows), windows_per_pass):
+        group = windows[s : s + windows_per_pass]
+        batch = torch.stack(
+            [padded[b, :, wi : wi + H, wj : wj + W] for b, (wi, _, _), (wj, _, _) in group]
+        )
+        result = model(batch)
+        for k, (b, (wi, i, i_end), (wj, j, j_end)) in enumerate(group):
+            out[b, :, i:i_end, j:j_end] = result[
+                k, :, h + i - wi : h + i_end - wi, h + j - wj : h + j_end - wj
+            ]
+        del batch, result
+    return out
+
+
 def tiled_forward(model: TorqueModel, spins: torch.Tensor, plan: TilePlan) -> torch.Tensor:
     """Torques (B, 3, L, L) of ``model`` for spins (B, 3, L, L), evaluated as in ``plan``.
 
     Untiled plans run the network on ``plan.windows_per_pass`` whole textures at a time (its
     own circular padding makes them periodic).  Tiled plans extend the lattice periodically by
-    the halo once (a state-sized copy), cut the (T + 2 h)^2 windows of all tiles of all
-    textures, run them ``plan.windows_per_pass`` at a time and keep each tile's interior.  Call
-    it under :func:`torch.inference_mode` (or ``no_grad``) for bounded memory.
+    the halo once (a state-sized copy) and evaluate it with :func:`halo_forward`.  Call it
+    under :func:`torch.inference_mode` (or ``no_grad``) for bounded memory.
     """
     if spins.ndim != 4 or spins.shape[1] != 3 or spins.shape[-1] != spins.shape[-2]:
         raise ValueError(f"spins must have shape (B, 3, L, L), got {tuple(spins.shape)}")
@@ -278,18 +341,5 @@ def tiled_forward(model: TorqueModel, spins: torch.Tensor, plan: TilePlan) -> to
         if B <= per_pass:
             return model(spins)
         return torch.cat([model(spins[s : s + per_pass]) for s in range(0, B, per_pass)])
-    T, h, n = plan.tile_size, plan.halo, plan.tiles_per_side
-    W = T + 2 * h
-    # the last tile may run past L (n T >= L): the extension wraps, the surplus is dropped
-    padded = _wrap_pad(spins, h, n * T - L + h)
-    out = torch.empty_like(spins)
-    windows = [(b, i, j) for b in range(B) for i in range(0, n * T, T) for j in range(0, n * T, T)]
-    for s in range(0, len(windows), per_pass):
-        group = windows[s : s + per_pass]
-        batch = torch.stack([padded[b, :, i : i + W, j : j + W] for b, i, j in group])
-        result = model(batch)
-        for k, (b, i, j) in enumerate(group):
-            ti, tj = min(T, L - i), min(T, L - j)
-            out[b, :, i : i + ti, j : j + tj] = result[k, :, h : h + ti, h : h + tj]
-        del batch, result
-    return out
+    T, h = plan.tile_size, plan.halo
+    return halo_forward(model, _wrap_pad(spins, h, h), h, T, T, per_pass)

@@ -5,12 +5,15 @@ and own nothing numerical themselves:
 
 * :func:`build_solver` / :func:`compute_fields`: a FieldSolver from a typed config and the physics;
 * :func:`simulate`: one checkpointed, resumable LLG trajectory (:class:`SimulationConfig`);
+* :func:`simulate_domains`: the same, split over the processes of a torch.distributed group
+  (``torchrun``; CNN solver);
 * :func:`generate`: an ensemble of trajectories as a training dataset (:class:`GenerateConfig`),
   in this process, a local process pool or on Dask;
 * :func:`run_demo`: the README's main job (:class:`DemoConfig`).
 """
 
 from torquenet.runs._demo import DEMO_PERTURBATION, DemoConfig, run_demo
+from torquenet.runs._domain import check_domain_config, simulate_domains
 from torquenet.runs._generate import SAMPLING_MODES, GenerateConfig, generate, run_unit
 from torquenet.runs._simulate import (
     INIT_KINDS,
@@ -21,6 +24,8 @@ from torquenet.runs._simulate import (
     check_settings,
     frame_steps,
     initial_spins,
+    read_unfinished,
+    seed_derivation,
     simulate,
     work_directory,
 )
@@ -38,13 +43,17 @@ __all__ = [
     "SimulationConfig",
     "StepProgressBar",
     "build_solver",
+    "check_domain_config",
     "check_settings",
     "compute_fields",
     "frame_steps",
     "generate",
     "initial_spins",
+    "read_unfinished",
     "run_demo",
     "run_unit",
+    "seed_derivation",
     "simulate",
+    "simulate_domains",
     "work_directory",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,12 +38,19 @@ from torquenet.data.storage import (
     write_trajectory,
 )
 from torquenet.dynamics import (
+    COUNTER_NOISE_DERIVATION,
     LLG_EQUATION,
+    NOISE_KINDS,
+    CounterNoise,
     IntegrationError,
+    LangevinNoise,
     LLGParams,
+    SequentialNoise,
     run_llg,
     setting_problems,
 )
+from torquenet.dynamics._noise import COUNTER_NOISE
+from torquenet.ml import current_context
 from torquenet.model import SDModelParams
 from torquenet.observables import magnetization, topological_charge
 from torquenet.runs._solvers import build_solver
@@ -60,11 +68,22 @@ logger = logging.getLogger(__name__)
 #: trajectory .h5 whose last frame is used.
 INIT_KINDS = ("random", "skl", "skl-perturbed")
 
-#: How ``seed`` becomes the run's generators (stored in every trajectory).
+#: How ``seed`` becomes the run's generators (stored in every trajectory, followed by the
+#: derivation of its noise: :func:`seed_derivation`).
 SEED_DERIVATION = (
-    "numpy.random.SeedSequence(seed).spawn(2) -> [initial state, Langevin noise], each fed to "
-    "numpy.random.default_rng (PCG64)"
+    "numpy.random.SeedSequence(seed).spawn(2) -> [initial state, sequential Langevin noise], "
+    "each fed to numpy.random.default_rng (PCG64)"
 )
+
+
+def seed_derivation(noise: str) -> str:
+    """The ``seed_derivation`` attribute of a run with noise generator ``noise``."""
+    if noise == COUNTER_NOISE:
+        return (
+            f"{SEED_DERIVATION}; noise = counter (the second stream unused): "
+            f"{COUNTER_NOISE_DERIVATION}"
+        )
+    return f"{SEED_DERIVATION}; noise = sequential: one standard_normal((L, L, 3)) per step"
 
 
 class ProgressCallback(Protocol):
@@ -121,7 +140,12 @@ class SimulationConfig:
         A checkpoint (resume point) is written every ``checkpoint_every`` steps, at step 0 and
         at the last step; also when the run is interrupted with Ctrl-C.
     seed : int
-        Seed of the initial state and of the Langevin noise (SEED_DERIVATION).
+        Seed of the initial state and of the Langevin noise (:func:`seed_derivation`).
+    noise : str
+        Generator of the Langevin noise: "counter" (default; the normals of site i at step n are
+        a function of (seed, n, i), :class:`~torquenet.dynamics.CounterNoise`, so the run does
+        not depend on how many processes integrate it) or "sequential" (one PCG64 stream, the
+        noise of torquenet 0.1 files).
     save_fields : bool
         Store the electron fields of every saved frame (/fields).
     model : SDModelParams
@@ -140,6 +164,7 @@ class SimulationConfig:
     save_every: int = 10
     checkpoint_every: int = 100
     seed: int = 0
+    noise: str = COUNTER_NOISE
     save_fields: bool = True
     model: SDModelParams = field(default_factory=SDModelParams)
     llg: LLGParams = field(default_factory=LLGParams)
@@ -153,6 +178,8 @@ class SimulationConfig:
         check_int("save_every", self.save_every, minimum=1)
         check_int("checkpoint_every", self.checkpoint_every, minimum=1)
         check_int("seed", self.seed, minimum=0)
+        if self.noise not in NOISE_KINDS:
+            raise ValueError(f"noise must be one of {NOISE_KINDS}, got {self.noise!r}")
         if not isinstance(self.save_fields, bool):
             raise TypeError(f"save_fields must be a bool, got {self.save_fields!r}")
         if not isinstance(self.init, str) or not self.init:
@@ -176,6 +203,18 @@ class SimulationConfig:
     def to_json(self) -> str:
         """Canonical JSON of all parameters (stored in files, compared on resume)."""
         return json.dumps(to_mapping(self), sort_keys=True)
+
+
+def check_single_process(name: str) -> None:
+    """RuntimeError when called inside a torch.distributed group of several processes (each
+    would integrate the whole lattice and write the same file): use :func:`simulate_domains`."""
+    context = current_context()
+    if context.is_distributed:
+        raise RuntimeError(
+            f"{name}() integrates the whole lattice in one process, but this is process "
+            f"{context.rank} of a torch.distributed group of {context.world_size}: call "
+            f"simulate_domains() on every process (torchrun ... torquenet simulate does)"
+        )
 
 
 def check_settings(config: SimulationConfig, force: bool = False) -> list[str]:
@@ -247,7 +286,7 @@ class _Recorder:
         self,
         config: SimulationConfig,
         solver: FieldSolver,
-        rng: np.random.Generator,
+        noise_state: Callable[[], dict[str, Any]],
         workdir: Path,
         *,
         last_checkpoint: int,
@@ -257,7 +296,7 @@ class _Recorder:
         self.config_json = config.to_json()
         self.llg = config.llg
         self.has_energy = bool(solver.provides_energy)
-        self.rng = rng
+        self.noise_state = noise_state
         self.workdir = workdir
         self.progress = progress
         self.frame_set = set(frame_steps(config.num_steps, config.save_every))
@@ -271,7 +310,7 @@ class _Recorder:
         fresh = step > self.last_checkpoint
         if fresh and step in self.frame_set:
             self.pending.append(self._frame(step, spins, result))
-        self.latest = (step, spins, self.rng.bit_generator.state)
+        self.latest = (step, spins, self.noise_state())
         every = self.config.checkpoint_every
         if fresh and (step % every == 0 or step == self.config.num_steps):
             self.checkpoint()
@@ -401,6 +440,65 @@ def _resume_point(workdir: Path, config_json: str) -> Checkpoint | None:
     return last
 
 
+def read_unfinished(out: str | Path) -> Trajectory:
+    """The frames an unfinished (running or interrupted) run of ``out`` has saved so far.
+
+    Reads the intact checkpoints of ``<out>.partial/`` in order, without touching them (a run
+    writing there meanwhile is not disturbed: checkpoints appear by atomic rename), and stops
+    at the first unreadable one.  The result has the trajectory attributes of the finished file
+    plus ``unfinished`` (how far the run got); write it with
+    :func:`~torquenet.data.write_trajectory` to analyse it like a finished run.
+
+    Raises
+    ------
+    FileNotFoundError
+        No unfinished run for ``out`` (the message says when ``out`` is finished instead), or no
+        intact checkpoint yet.
+    """
+    out = Path(out)
+    workdir = work_directory(out)
+    if not workdir.is_dir():
+        finished = (
+            f"; {str(out)!r} is finished: read it with read_trajectory" if out.exists() else ""
+        )
+        raise FileNotFoundError(
+            f"no unfinished run for {str(out)!r} ({str(workdir)!r} is missing){finished}"
+        )
+    checkpoints: list[Checkpoint] = []
+    for path in sorted(workdir.glob("checkpoint_*.h5")):
+        try:
+            checkpoint = read_checkpoint(path)
+        except (ValueError, OSError) as exc:
+            logger.warning("stopping at unreadable checkpoint %s: %s", path, exc)
+            break
+        expected = checkpoints[-1].step if checkpoints else -1
+        if checkpoint.previous_step != expected:
+            logger.warning(
+                "stopping at %s: it follows step %d, not %d",
+                path,
+                checkpoint.previous_step,
+                expected,
+            )
+            break
+        checkpoints.append(checkpoint)
+    if not checkpoints:
+        raise FileNotFoundError(
+            f"the unfinished run in {str(workdir)!r} has no intact checkpoint yet"
+        )
+    last = checkpoints[-1]
+    config = json.loads(last.config)
+    attributes = {
+        "config": last.config,
+        "seed": int(config["seed"]),
+        "seed_derivation": seed_derivation(config.get("noise", "sequential")),
+        "llg_equation": LLG_EQUATION,
+        "unfinished": (
+            f"frames up to step {last.step} of {config['num_steps']} (a snapshot of {str(out)!r})"
+        ),
+    }
+    return Trajectory.concatenate([c.frames for c in checkpoints], attributes)
+
+
 def _check_finished(out: Path, workdir: Path, config_json: str) -> None:
     """Check that the existing ``out`` is a finished run of this configuration (nothing is then
     to be done); FileExistsError when it is one of another configuration."""
@@ -417,7 +515,11 @@ def _check_finished(out: Path, workdir: Path, config_json: str) -> None:
 
 
 def _assemble(
-    workdir: Path, out: Path, config: SimulationConfig, solver_override: FieldSolver | None
+    workdir: Path,
+    out: Path,
+    config: SimulationConfig,
+    solver_override: FieldSolver | None,
+    num_processes: int = 1,
 ) -> Path:
     """Join the checkpoint chain into the trajectory file ``out`` (atomically) and clean up."""
     checkpoints = [read_checkpoint(path) for path in _checkpoint_chain(workdir)]
@@ -432,8 +534,9 @@ def _assemble(
     attributes = {
         "config": config.to_json(),
         "seed": config.seed,
-        "seed_derivation": SEED_DERIVATION,
+        "seed_derivation": seed_derivation(config.noise),
         "llg_equation": LLG_EQUATION,
+        "num_processes": int(num_processes),
     }
     revision = git_revision()
     if revision is not None:
@@ -465,10 +568,12 @@ def _integrate(
     spins: NDArray[np.float64],
     solver: FieldSolver,
     config: SimulationConfig,
-    noise_rng: np.random.Generator,
+    noise: LangevinNoise,
     start: int,
-    recorder: _Recorder,
+    recorder: Callable[[int, NDArray[np.float64], FieldResult], None],
     workdir: Path,
+    last_checkpoint: Callable[[], int],
+    checkpoint_on_interrupt: Callable[[], None],
 ) -> None:
     """run_llg with a checkpoint on Ctrl-C and the checkpoint's location in blow-up errors."""
     try:
@@ -476,25 +581,99 @@ def _integrate(
             spins,
             solver,
             config.llg,
-            noise_rng,
+            noise,
             config.num_steps,
             start_step=start,
             observer=recorder,
             before_step=_step_hook(solver, config.seed),
         )
     except KeyboardInterrupt:
-        recorder.checkpoint()
+        checkpoint_on_interrupt()
         logger.warning(
             "interrupted; state of step %d kept in %s (run again to resume)",
-            recorder.last_checkpoint,
+            last_checkpoint(),
             workdir,
         )
         raise
     except IntegrationError as exc:
         raise IntegrationError(
-            f"{exc}. The last good checkpoint (step {recorder.last_checkpoint}) is kept in "
+            f"{exc}. The last good checkpoint (step {last_checkpoint()}) is kept in "
             f"{str(workdir)!r}; delete it to start over with other parameters"
         ) from exc
+
+
+@dataclass(frozen=True)
+class _StartPoint:
+    """Where a run (re)starts: the full lattice at ``step`` and its stored noise state."""
+
+    spins: NDArray[np.float64]
+    step: int
+    noise_state: dict[str, Any] | None  # None: a fresh start
+    resuming: bool
+
+
+def _start_point(config: SimulationConfig, out: Path, overwrite: bool) -> _StartPoint | None:
+    """The file side of starting a run: None when ``out`` is already finished (nothing to do),
+    else the state to integrate from (a checkpoint of an unfinished run, or step 0)."""
+    workdir = work_directory(out)
+    config_json = config.to_json()
+    if overwrite and workdir.exists():
+        shutil.rmtree(workdir)
+    if not overwrite and out.exists():
+        _check_finished(out, workdir, config_json)
+        logger.info("%s is already finished with this configuration: nothing to do", out)
+        return None
+    resume = _resume_point(workdir, config_json) if workdir.exists() else None
+    if resume is not None:
+        logger.info("resuming %s from step %d of %d", out, resume.step, config.num_steps)
+        return _StartPoint(resume.spins, resume.step, resume.rng_state, True)
+    init_seq, _ = np.random.SeedSequence(config.seed).spawn(2)
+    spins = initial_spins(config, np.random.default_rng(init_seq))
+    workdir.mkdir(parents=True, exist_ok=True)  # may exist, empty, after an early kill
+    logger.info("starting %s: %d steps on %d x %d", out, config.num_steps, config.L, config.L)
+    return _StartPoint(spins, 0, None, False)
+
+
+def _noise_state(noise: LangevinNoise, num_processes: int) -> Callable[[], dict[str, Any]]:
+    """What a checkpoint stores of the noise: the generator state (sequential noise), or the
+    generator's name, seed and the number of processes of the run (counter noise)."""
+    if isinstance(noise, CounterNoise):
+        return lambda: {**noise.state(), "num_processes": int(num_processes)}
+    return noise.state
+
+
+def _note_process_count(start: _StartPoint, num_processes: int, out: Path) -> None:
+    """Log when a run checkpointed by one number of processes is resumed with another."""
+    previous = (start.noise_state or {}).get("num_processes", num_processes)
+    if previous != num_processes:
+        logger.warning(
+            "resuming %s, checkpointed by %d process(es), with %d: the trajectory does not "
+            "depend on the process count (counter-based noise, halo-exact fields), so the run "
+            "goes on; the file records num_processes = %d",
+            out,
+            previous,
+            num_processes,
+            num_processes,
+        )
+
+
+def _noise_source(
+    config: SimulationConfig, start: _StartPoint, first_site: int = 0
+) -> LangevinNoise:
+    """The run's Langevin noise, positioned at ``start`` (restored from the checkpoint)."""
+    stored = start.noise_state
+    if config.noise == COUNTER_NOISE:
+        if stored is not None and stored.get("generator") != COUNTER_NOISE:
+            raise ValueError(
+                f"the checkpoint holds the state of another noise generator ({stored}); the "
+                f"run's config asks for counter-based noise"
+            )
+        return CounterNoise(config.seed, first_site=first_site)
+    _, noise_seq = np.random.SeedSequence(config.seed).spawn(2)
+    rng = np.random.default_rng(noise_seq)
+    if stored is not None:
+        rng.bit_generator.state = stored
+    return SequentialNoise(rng)
 
 
 def simulate(
@@ -556,12 +735,9 @@ def simulate(
     """
     out = Path(out)
     workdir = work_directory(out)
-    config_json = config.to_json()
-    if overwrite and workdir.exists():
-        shutil.rmtree(workdir)
+    check_single_process("simulate")
     if not overwrite and out.exists():
-        _check_finished(out, workdir, config_json)
-        logger.info("%s is already finished with this configuration: nothing to do", out)
+        _start_point(config, out, overwrite)  # a finished run of this config, or an error
         return out
     check_settings(config, force)
     override = solver
@@ -572,30 +748,30 @@ def simulate(
             f"the solver passed to simulate() is for {getattr(solver, 'params', None)}, the "
             f"config for {config.model}; they must be the same s-d model"
         )
-    resume = _resume_point(workdir, config_json) if workdir.exists() else None
-    if resume is not None:
-        spins, start, rng_state = resume.spins, resume.step, resume.rng_state
-        noise_rng = np.random.default_rng()
-        noise_rng.bit_generator.state = rng_state
-        resuming = True
-        logger.info("resuming %s from step %d of %d", out, start, config.num_steps)
-    else:
-        init_seq, noise_seq = np.random.SeedSequence(config.seed).spawn(2)
-        spins = initial_spins(config, np.random.default_rng(init_seq))
-        workdir.mkdir(parents=True, exist_ok=True)  # may exist, empty, after an early kill
-        noise_rng = np.random.default_rng(noise_seq)
-        start, resuming = 0, False
-        logger.info("starting %s: %d steps on %d x %d", out, config.num_steps, config.L, config.L)
+    start = _start_point(config, out, overwrite)
+    assert start is not None  # out does not exist, or overwrite
+    noise = _noise_source(config, start)
+    _note_process_count(start, 1, out)
     recorder = _Recorder(
         config,
         solver,
-        noise_rng,
+        _noise_state(noise, 1),
         workdir,
-        last_checkpoint=start if resuming else -1,
+        last_checkpoint=start.step if start.resuming else -1,
         progress=progress,
     )
     try:
-        _integrate(spins, solver, config, noise_rng, start, recorder, workdir)
+        _integrate(
+            start.spins,
+            solver,
+            config,
+            noise,
+            start.step,
+            recorder,
+            workdir,
+            lambda: recorder.last_checkpoint,
+            recorder.checkpoint,
+        )
     except BaseException:
         if not any(workdir.iterdir()):  # failed before the first checkpoint: leave no litter
             workdir.rmdir()

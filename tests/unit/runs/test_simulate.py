@@ -12,10 +12,16 @@ import torch
 
 from tests.helpers import assert_same_trajectory
 from torquenet.config import from_mapping
-from torquenet.data import read_trajectory
+from torquenet.data import read_trajectory, write_trajectory
 from torquenet.dynamics import IntegrationError, LLGParams
 from torquenet.observables import magnetization, topological_charge
-from torquenet.runs import SimulationConfig, build_solver, simulate, work_directory
+from torquenet.runs import (
+    SimulationConfig,
+    build_solver,
+    read_unfinished,
+    simulate,
+    work_directory,
+)
 from torquenet.solvers import EDSolver
 from torquenet.textures import random_spins
 
@@ -247,3 +253,27 @@ def test_a_solver_instance_replaces_the_configured_one_and_is_recorded(reference
     other = EDSolver(replace(CONFIG.model, chemical_potential=-3.0))
     with pytest.raises(ValueError, match="must be the same s-d model"):
         simulate(CONFIG, tmp_path / "other.h5", solver=other)
+
+
+def test_an_unfinished_run_can_be_read_so_far_without_disturbing_it(
+    tmp_path, monkeypatch, reference
+):
+    out = tmp_path / "run.h5"
+    with pytest.raises(FileNotFoundError, match="no unfinished run"):
+        read_unfinished(out)
+    install_failing_solver(monkeypatch, 50, RuntimeError("simulated crash"))  # step 24
+    with pytest.raises(RuntimeError):
+        simulate(CONFIG, out)
+    before = sorted(p.name for p in work_directory(out).iterdir())
+    so_far = read_unfinished(out)
+    assert sorted(p.name for p in work_directory(out).iterdir()) == before  # untouched
+    n = len(so_far.steps)
+    assert so_far.steps.tolist() == [0, 7, 14] and n < len(reference.steps)  # checkpoint 20
+    assert np.array_equal(so_far.spins, reference.spins[:n])
+    assert "up to step 20 of 60" in so_far.attributes["unfinished"]
+    snapshot = read_trajectory(write_trajectory(tmp_path / "so_far.h5", so_far))
+    assert snapshot.attributes["config"] == reference.attributes["config"]
+    monkeypatch.undo()
+    assert_same_trajectory(read_trajectory(simulate(CONFIG, out)), reference)
+    with pytest.raises(FileNotFoundError, match="is finished: read it with read_trajectory"):
+        read_unfinished(out)

@@ -1,0 +1,149 @@
+"""Coarsening after a random quench on a lattice the paper could not run (issue 18 study).
+
+Run (the trajectory first: 10^4 steps, t = 1000, ~3 s per step on 2 quiet cores, so several
+sessions: re-running the command resumes it from its last checkpoint)::
+
+    torquenet simulate --solver cnn --L 504 --init random --steps 10000 --save-every 100 \\
+        --checkpoint-every 50 --seed 11 --no-fields --out runs/coarsening/L504_T0.h5
+    .venv/bin/python studies/coarsening.py runs/coarsening/L504_T0.h5 --out runs/coarsening/report
+
+An unfinished run (still going, or interrupted) is analysed as far as it got
+(``torquenet.runs.read_unfinished``).  The script calls the package's own analysis
+(``torquenet.analysis.analyze_trajectories``: S(q, t) panels, snapshots, topological charge,
+skyrmion and antiskyrmion counts, the +-Q_eta peak, the ring moments of
+``torquenet.analysis.ring_moments``), then draws the coarsening figure (ring radius and width,
+the length ell(t) = 2 pi / w_q on log axes with a power-law fit, object counts,
+six-peak weight) and writes ``coarsening.json`` and ``coarsening.md`` next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from torquenet.analysis import (  # noqa: E402
+    NESTING_WAVENUMBER,
+    AnalysisConfig,
+    analyze_trajectories,
+    power_law_fit,
+)
+from torquenet.data import write_trajectory  # noqa: E402
+from torquenet.runs import read_unfinished  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path, help="trajectory files (one ensemble)")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--fit-from", type=float, default=10.0, help="first time of the fit")
+    ap.add_argument("--times", type=float, nargs="*", default=None, help="S(q) panel times")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for run in args.runs:
+        if run.exists():
+            paths.append(run)
+            continue
+        # a run still going (or interrupted): analyse the frames it has saved so far
+        so_far = read_unfinished(run)
+        snapshot = write_trajectory(args.out / f"{run.stem}.so_far.h5", so_far)
+        print(f"{run}: unfinished, {so_far.attributes['unfinished']}")
+        paths.append(snapshot)
+    numbers = analyze_trajectories(
+        paths, args.out, AnalysisConfig(times=tuple(args.times) if args.times else None)
+    )
+    s = {k: np.asarray(v) for k, v in numbers["series"].items()}
+    t = s["time"]
+    late = (t >= args.fit_from) & np.isfinite(s["correlation_length"])
+    fit = None
+    if late.sum() >= 3:
+        n, err, amplitude = power_law_fit(t[late], s["correlation_length"][late])
+        fit = {"exponent": n, "error": err, "amplitude": amplitude, "from_time": args.fit_from}
+
+    fig, ax = plt.subplots(2, 2, figsize=(10, 7.5))
+    a = ax[0, 0]
+    a.plot(t, s["ring_radius"] / NESTING_WAVENUMBER, "o-", label="ring radius / |Q|")
+    a.plot(t, s["ring_width"] / NESTING_WAVENUMBER, "s-", label="ring width w_q / |Q|")
+    a.set_xlabel("t")
+    a.set_ylim(bottom=0)
+    a.legend()
+    a.set_title("S(q) ring: radial moments over 0 < |q| < 1.5 |Q|")
+    a = ax[0, 1]
+    positive = t > 0
+    a.loglog(t[positive], s["correlation_length"][positive], "o", label="ell = 2 pi / w_q")
+    if fit is not None:
+        tt = t[late]
+        a.loglog(
+            tt,
+            fit["amplitude"] * tt ** fit["exponent"],
+            "-",
+            label=f"fit t >= {args.fit_from:g}: n = {fit['exponent']:.3f} +- {fit['error']:.3f}",
+        )
+    a.set_xlabel("t")
+    a.set_ylabel("ell (lattice constants)")
+    a.legend()
+    a.set_title("characteristic length")
+    a = ax[1, 0]
+    for key, label in (
+        ("num_negative_objects_mean", "charge -1 objects"),
+        ("num_positive_objects_mean", "charge +1 objects"),
+    ):
+        a.plot(t, s[key], "o-", label=label)
+    a.set_xlabel("t")
+    a.set_ylabel("count")
+    a.set_yscale("log")
+    a.legend()
+    a.set_title("skyrmions and antiskyrmions (opposite charge)")
+    a = ax[1, 1]
+    if "peak_weight_fraction" in s:
+        a.plot(t, s["peak_weight_fraction"], "o-", label="six +-Q_eta peaks")
+    a.plot(t, s["ring_weight"], "s-", label="whole ring region")
+    a.set_xlabel("t")
+    a.set_ylabel("share of sum_q S(q) = 1")
+    a.legend()
+    a.set_title("structure-factor weight")
+    fig.tight_layout()
+    fig.savefig(args.out / "coarsening.png", dpi=120)
+
+    summary = {
+        "runs": [str(p) for p in paths],
+        "times": t.tolist(),
+        "ring_radius_over_Q": (s["ring_radius"] / NESTING_WAVENUMBER).tolist(),
+        "ring_width_over_Q": (s["ring_width"] / NESTING_WAVENUMBER).tolist(),
+        "correlation_length": s["correlation_length"].tolist(),
+        "negative_objects": s["num_negative_objects_mean"].tolist(),
+        "positive_objects": s["num_positive_objects_mean"].tolist(),
+        "peak_weight_fraction": s.get("peak_weight_fraction", np.array([])).tolist(),
+        "power_law_fit": fit,
+    }
+    (args.out / "coarsening.json").write_text(json.dumps(summary, indent=1))
+    rows = ["| t | ring radius / Q | width / Q | ell | charge -1 | charge +1 | six-peak weight |"]
+    rows.append("|---|---|---|---|---|---|---|")
+    peak = summary["peak_weight_fraction"] or [float("nan")] * len(t)
+    for k in range(len(t)):
+        rows.append(
+            f"| {t[k]:g} | {summary['ring_radius_over_Q'][k]:.3f} | "
+            f"{summary['ring_width_over_Q'][k]:.3f} | {summary['correlation_length'][k]:.1f} | "
+            f"{summary['negative_objects'][k]:.0f} | {summary['positive_objects'][k]:.0f} | "
+            f"{peak[k]:.4f} |"
+        )
+    fit_text = (
+        f"ell ~ t^n with n = {fit['exponent']:.3f} +- {fit['error']:.3f} for "
+        f"t >= {fit['from_time']:g}"
+        if fit
+        else "too few late frames for a fit"
+    )
+    (args.out / "coarsening.md").write_text("\n".join(rows) + f"\n\n{fit_text}\n")
+    print("\n".join(rows))
+    print(fit_text)
+
+
+if __name__ == "__main__":
+    main()
