@@ -62,6 +62,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Langevin temperature T of the spins (units of t1)",
     )
     p.add_argument(
+        "--total-temperature",
+        action="store_true",
+        help="with --solver kpm --fresh-probes: --temperature is the total, the probe noise "
+        "counting as a bath of its own (T_noise, measured on the initial state); the thermostat "
+        "adds T - T_noise and T < T_noise is refused",
+    )
+    p.add_argument(
         "--external-field",
         type=float,
         nargs=3,
@@ -117,6 +124,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         checkpoint_every=args.checkpoint_every,
         seed=args.seed,
         noise=args.noise,
+        temperature_includes_probe_noise=args.total_temperature,
         save_fields=not args.no_fields,
         model=fields.model,
         llg=LLGParams(

@@ -123,6 +123,11 @@ TRAJECTORY_ATTRIBUTES: dict[str, tuple[bool, str]] = {
     "seed": (True, "int, the run's seed"),
     "seed_derivation": (True, "str, how the seed becomes the generators of the run"),
     "llg_equation": (True, "str, the equation of motion and its conventions"),
+    "probe_noise_temperature": (
+        False,
+        "float, T_noise of a fresh-probe KPM run: the Langevin temperature equivalent to its "
+        "probe noise, measured on the initial state (torquenet.dynamics.probe_noise_temperature)",
+    ),
     "unfinished": (
         False,
         "str, present only on a snapshot of an unfinished run (torquenet.runs.read_unfinished): "

@@ -403,6 +403,46 @@ def setting_problems(params: LLGParams, field_scale: float) -> list[str]:
     return problems
 
 
+def probe_noise_temperature(field_variance: float, params: LLGParams) -> float:
+    """Langevin temperature equivalent to a random field error held for one step.
+
+    A field error delta H, independent from step to step, with variance ``field_variance`` =
+    sigma^2 per component perpendicular to the spin (fresh-probe KPM:
+    :func:`torquenet.solvers.probe_field_noise`), enters the equation of motion of this module
+    twice: in the precession S x delta H and in the damping alpha delta H_perp, two orthogonal
+    displacements of the spin.  Over a step the spin is therefore kicked by
+    dt sqrt(1 + alpha^2) |delta H_perp|, a random rotation of variance
+    (1 + alpha^2) sigma^2 dt^2 per perpendicular direction.  The Langevin torque S x eta with
+    eta = sqrt(2 alpha T / dt) xi (held for the step as well, same SIB stages) kicks by
+    dt |eta_perp|, of variance 2 alpha T dt.  Equal variances give
+
+    .. math::
+        T_{\rm noise} = \frac{(1 + \alpha^2)\\,\\sigma^2\\,dt}{2\alpha},
+
+    the temperature whose Langevin noise has the same short-time effect (it is a temperature in
+    the fluctuation-dissipation sense only because the damping is alpha, unchanged).
+
+    Raises
+    ------
+    ValueError
+        A negative or non-finite variance, or alpha = 0 (noise without damping heats without
+        bound: there is no equivalent temperature).
+
+    Examples
+    --------
+    >>> probe_noise_temperature(0.01, LLGParams(time_step=0.1, damping=0.05))
+    0.010025
+    """
+    variance = check_float("field_variance", field_variance, minimum=0.0)
+    if params.damping == 0.0:
+        raise ValueError(
+            "a random field error has no equivalent temperature at damping alpha = 0 (nothing "
+            "dissipates the energy it injects)"
+        )
+    alpha = params.damping
+    return (1.0 + alpha**2) * variance * params.time_step / (2.0 * alpha)
+
+
 def solver_field_function(
     solver: FieldSolver, external_field: Sequence[float] = (0.0, 0.0, 0.0)
 ) -> FieldFunction:

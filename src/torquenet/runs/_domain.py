@@ -221,6 +221,7 @@ def simulate_domains(
         np.ascontiguousarray(start.spins[first:end]),
         solver,
         config,
+        config.llg,
         noise,
         start.step,
         observer,

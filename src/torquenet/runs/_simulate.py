@@ -15,7 +15,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +46,7 @@ from torquenet.dynamics import (
     LangevinNoise,
     LLGParams,
     SequentialNoise,
+    probe_noise_temperature,
     run_llg,
     setting_problems,
 )
@@ -54,7 +55,7 @@ from torquenet.ml import current_context
 from torquenet.model import SDModelParams
 from torquenet.observables import magnetization, topological_charge
 from torquenet.runs._solvers import build_solver
-from torquenet.solvers import SolverConfig
+from torquenet.solvers import KPMSolver, SolverConfig, probe_field_noise
 from torquenet.textures import (
     SkyrmionLatticeAnsatz,
     SkyrmionPerturbation,
@@ -141,6 +142,13 @@ class SimulationConfig:
         at the last step; also when the run is interrupted with Ctrl-C.
     seed : int
         Seed of the initial state and of the Langevin noise (:func:`seed_derivation`).
+    temperature_includes_probe_noise : bool
+        Only with fresh-probe KPM (``solver.kpm.fresh_probes``): ``llg.temperature`` is the
+        *total* temperature.  The probe noise acts as a Langevin bath of its own, T_noise
+        (:func:`~torquenet.dynamics.probe_noise_temperature`, measured on the initial state
+        with :func:`~torquenet.solvers.probe_field_noise`, 8 draws); the thermostat adds
+        T - T_noise, and T < T_noise is refused.  Every fresh-probe run records T_noise in its
+        file (attribute ``probe_noise_temperature``) either way.
     noise : str
         Generator of the Langevin noise: "counter" (default; the normals of site i at step n are
         a function of (seed, n, i), :class:`~torquenet.dynamics.CounterNoise`, so the run does
@@ -165,6 +173,7 @@ class SimulationConfig:
     checkpoint_every: int = 100
     seed: int = 0
     noise: str = COUNTER_NOISE
+    temperature_includes_probe_noise: bool = False
     save_fields: bool = True
     model: SDModelParams = field(default_factory=SDModelParams)
     llg: LLGParams = field(default_factory=LLGParams)
@@ -178,6 +187,19 @@ class SimulationConfig:
         check_int("save_every", self.save_every, minimum=1)
         check_int("checkpoint_every", self.checkpoint_every, minimum=1)
         check_int("seed", self.seed, minimum=0)
+        if not isinstance(self.temperature_includes_probe_noise, bool):
+            raise TypeError(
+                f"temperature_includes_probe_noise must be a bool, got "
+                f"{self.temperature_includes_probe_noise!r}"
+            )
+        if self.temperature_includes_probe_noise and not (
+            self.solver.kind == "kpm" and self.solver.kpm.fresh_probes
+        ):
+            raise ValueError(
+                "temperature_includes_probe_noise needs the KPM solver with fresh probes (the "
+                f"only solver whose error is a noise); got solver {self.solver.kind!r}"
+                + (" without fresh_probes" if self.solver.kind == "kpm" else "")
+            )
         if self.noise not in NOISE_KINDS:
             raise ValueError(f"noise must be one of {NOISE_KINDS}, got {self.noise!r}")
         if not isinstance(self.save_fields, bool):
@@ -215,6 +237,48 @@ def check_single_process(name: str) -> None:
             f"{context.rank} of a torch.distributed group of {context.world_size}: call "
             f"simulate_domains() on every process (torchrun ... torquenet simulate does)"
         )
+
+
+def bath_parameters(
+    config: SimulationConfig, solver: FieldSolver
+) -> tuple[LLGParams, dict[str, Any]]:
+    """The LLG parameters the integrator uses, and the file attributes they add.
+
+    For fresh-probe KPM, T_noise is measured on the initial state (deterministic, so a resumed
+    run finds the same value) and recorded; with ``temperature_includes_probe_noise`` the
+    thermostat gets T - T_noise.  Otherwise ``config.llg`` as it is.
+
+    Raises
+    ------
+    ValueError
+        ``temperature_includes_probe_noise`` with T below T_noise (both numbers named).
+    """
+    if not (isinstance(solver, KPMSolver) and solver.settings.fresh_probes):
+        return config.llg, {}
+    init_seq, _ = np.random.SeedSequence(config.seed).spawn(2)
+    spins = initial_spins(config, np.random.default_rng(init_seq))
+    measured = probe_field_noise(solver, spins)
+    t_noise = probe_noise_temperature(measured.variance, config.llg) if config.llg.damping else 0.0
+    extra = {"probe_noise_temperature": float(t_noise)}
+    if not config.temperature_includes_probe_noise:
+        return config.llg, extra
+    total = config.llg.temperature
+    if total < t_noise:
+        raise ValueError(
+            f"temperature T = {total:g} is below the temperature of the probe noise alone, "
+            f"T_noise = {t_noise:.3g} (KPM M = {solver.settings.num_moments}, d = "
+            f"{solver.settings.probing_distance}, sigma^2 = {measured.variance:.3g} per "
+            f"component on the initial state, dt = {config.llg.time_step:g}, alpha = "
+            f"{config.llg.damping:g}): with temperature_includes_probe_noise the total cannot "
+            f"be lower; use T >= {t_noise:.3g}, more moments or a larger probing distance, or "
+            f"let T be the thermostat's alone"
+        )
+    logger.info(
+        "probe noise T_noise = %.3g: the thermostat adds T - T_noise = %.3g",
+        t_noise,
+        total - t_noise,
+    )
+    return replace(config.llg, temperature=total - t_noise), extra
 
 
 def check_settings(config: SimulationConfig, force: bool = False) -> list[str]:
@@ -520,6 +584,7 @@ def _assemble(
     config: SimulationConfig,
     solver_override: FieldSolver | None,
     num_processes: int = 1,
+    extra_attributes: dict[str, Any] | None = None,
 ) -> Path:
     """Join the checkpoint chain into the trajectory file ``out`` (atomically) and clean up."""
     checkpoints = [read_checkpoint(path) for path in _checkpoint_chain(workdir)]
@@ -537,6 +602,7 @@ def _assemble(
         "seed_derivation": seed_derivation(config.noise),
         "llg_equation": LLG_EQUATION,
         "num_processes": int(num_processes),
+        **(extra_attributes or {}),
     }
     revision = git_revision()
     if revision is not None:
@@ -568,6 +634,7 @@ def _integrate(
     spins: NDArray[np.float64],
     solver: FieldSolver,
     config: SimulationConfig,
+    llg: LLGParams,
     noise: LangevinNoise,
     start: int,
     recorder: Callable[[int, NDArray[np.float64], FieldResult], None],
@@ -580,7 +647,7 @@ def _integrate(
         run_llg(
             spins,
             solver,
-            config.llg,
+            llg,
             noise,
             config.num_steps,
             start_step=start,
@@ -748,6 +815,7 @@ def simulate(
             f"the solver passed to simulate() is for {getattr(solver, 'params', None)}, the "
             f"config for {config.model}; they must be the same s-d model"
         )
+    llg, extra = bath_parameters(config, solver)
     start = _start_point(config, out, overwrite)
     assert start is not None  # out does not exist, or overwrite
     noise = _noise_source(config, start)
@@ -765,6 +833,7 @@ def simulate(
             start.spins,
             solver,
             config,
+            llg,
             noise,
             start.step,
             recorder,
@@ -776,4 +845,4 @@ def simulate(
         if not any(workdir.iterdir()):  # failed before the first checkpoint: leave no litter
             workdir.rmdir()
         raise
-    return _assemble(workdir, out, config, override)
+    return _assemble(workdir, out, config, override, extra_attributes=extra)

@@ -12,16 +12,20 @@ from torquenet.solvers._moments import (
     exact_probing_distance,
     local_spin_moments,
 )
+from torquenet.solvers._probe_noise import CALIBRATION_STREAM, ProbeFieldNoise, probe_field_noise
 
 __all__ = [
+    "CALIBRATION_STREAM",
     "SOLVER_KINDS",
     "EDParams",
     "EDSolver",
     "KPMParams",
     "KPMSolver",
     "LearnedModelParams",
+    "ProbeFieldNoise",
     "SolverConfig",
     "exact_distance_on_torus",
     "exact_probing_distance",
     "local_spin_moments",
+    "probe_field_noise",
 ]
