@@ -153,4 +153,5 @@ def test_a_total_temperature_below_t_noise_is_refused_naming_both(tmp_path):
     outcome = run_cli(
         ["simulate", "--L", "6", "--steps", "2", "--total-temperature", "--out", tmp_path / "e.h5"]
     )
-    assert outcome.kind == "named-error" and "needs the KPM solver with fresh probes" in outcome.stderr
+    assert outcome.kind == "named-error"
+    assert "needs the KPM solver with fresh probes" in outcome.stderr
