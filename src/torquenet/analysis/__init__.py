@@ -8,7 +8,11 @@ single texture (topological charge, skyrmion counts, S(q), Bragg peaks) live in
 :mod:`torquenet.observables`.
 """
 
-from torquenet.analysis._comparison import ComparisonConfig, compare_ensembles
+from torquenet.analysis._comparison import (
+    ComparisonConfig,
+    compare_ensembles,
+    paired_relative_difference,
+)
 from torquenet.analysis._ensembles import (
     EnsembleStructureFactor,
     ensemble_structure_factor,
@@ -74,6 +78,7 @@ __all__ = [
     "compare_ensembles",
     "effective_receptive_field",
     "ensemble_structure_factor",
+    "paired_relative_difference",
     "equivariance_errors",
     "evaluate_model",
     "plot_corner_snapshots",

@@ -13,6 +13,7 @@ from torquenet.solvers._moments import (
     local_spin_moments,
 )
 from torquenet.solvers._probe_noise import CALIBRATION_STREAM, ProbeFieldNoise, probe_field_noise
+from torquenet.solvers._supercell import SupercellSolver
 
 __all__ = [
     "CALIBRATION_STREAM",
@@ -24,6 +25,7 @@ __all__ = [
     "LearnedModelParams",
     "ProbeFieldNoise",
     "SolverConfig",
+    "SupercellSolver",
     "exact_distance_on_torus",
     "exact_probing_distance",
     "local_spin_moments",

@@ -1,0 +1,396 @@
+"""One accuracy-cost frontier of every field solver for LLG dynamics (paired ensembles).
+
+Usage: .venv/bin/python benchmarks/bench_frontier.py [--config benchmarks/configs/frontier.yaml]
+       [--out runs/frontier] [--only NAME ...] [--workers N] [--analyze]
+
+Every contender (a field solver, a Langevin temperature and a supercell size, listed in the
+config) integrates the *same* starts: ``num_random`` random quenches and ``num_skyrmion``
+perturbed skyrmion lattices on L x L, with the same noise seeds, to ``num_steps``.  KPM sees the
+twisted system of the reference (ED with k x k twists) as the texture tiled k x k times
+(``torquenet.solvers.SupercellSolver``: equal by Bloch's theorem).  Each run is a resumable
+``torquenet.runs.simulate`` in ``OUT/runs/NAME/``: interrupt and rerun at will; ``--only``
+restricts the contenders, ``--workers`` runs several at once.
+
+``--analyze`` (after the runs) measures, per contender and in one process: the cost of one LLG
+step on the first start relative to the network (best of 3); the paired relative difference of
+S(+-Q_eta, t) from the reference ensemble at every saved time, for the random and the skyrmion
+starts separately (mean over runs, delta-method error); the mean spin-angle divergence from the
+reference run up to ``divergence_until``; the exact grand potential per site (the reference
+solver) of every ``energy_every``-th saved frame against the reference run's; the skyrmion
+counts at the end.  It writes ``frontier.md`` (the table), ``frontier.json`` and
+``frontier.png`` (fidelity vs cost, log axes, error bars) in OUT, and names the cheapest
+contender whose paired S(+-Q, t) stays within ``tolerance`` of the reference at every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from torquenet.analysis import paired_relative_difference
+from torquenet.config import from_mapping, read_yaml, save_config
+from torquenet.data import read_trajectory
+from torquenet.dynamics import LLGParams, sib_step, solver_field_function
+from torquenet.model import SDModelParams
+from torquenet.observables import count_skyrmions, peak_intensity, structure_factor
+from torquenet.runs import SimulationConfig, build_solver, simulate
+from torquenet.solvers import SolverConfig, SupercellSolver
+from torquenet.textures import SkyrmionPerturbation, random_spins, skyrmion_lattice
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = Path(__file__).parent / "configs" / "frontier.yaml"
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One field solver of the frontier: its config, Langevin temperature and supercell."""
+
+    name: str
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    temperature: float = 0.0
+    supercell: int = 1
+
+
+@dataclass(frozen=True)
+class FrontierConfig:
+    """The paired ensemble and the contenders (``contenders`` is read separately)."""
+
+    L: int = 12
+    num_random: int = 10
+    num_skyrmion: int = 4
+    num_steps: int = 500
+    save_every: int = 25
+    checkpoint_every: int = 50
+    seed: int = 21
+    divergence_until: float = 10.0
+    energy_every: int = 4
+    tolerance: float = 0.02
+    reference: str = "ed_T0"
+    network: str = "network"
+    model: SDModelParams = field(default_factory=SDModelParams)
+    llg: LLGParams = field(default_factory=LLGParams)
+    perturbation: SkyrmionPerturbation = field(default_factory=SkyrmionPerturbation)
+
+
+def load(path: Path) -> tuple[FrontierConfig, tuple[Contender, ...]]:
+    data = read_yaml(path)
+    items = data.pop("contenders", None)
+    if not items:
+        raise ValueError(f"{path}: the config lists no contenders")
+    config = from_mapping(FrontierConfig, data, where=str(path))
+    contenders = tuple(
+        from_mapping(Contender, item, where=f"{path}: contenders[{k}]")
+        for k, item in enumerate(items)
+    )
+    names = [c.name for c in contenders]
+    for needed in (config.reference, config.network):
+        if needed not in names:
+            raise ValueError(f"{path}: contender {needed!r} (reference/network) is not listed")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path}: contender names repeat: {names}")
+    return config, contenders
+
+
+def start_names(config: FrontierConfig) -> list[str]:
+    return [f"random_{k:03d}" for k in range(config.num_random)] + [
+        f"skyrmion_{k:03d}" for k in range(config.num_skyrmion)
+    ]
+
+
+def write_starts(config: FrontierConfig, out: Path) -> dict[str, Path]:
+    """The initial textures every contender starts from (written once, then reused)."""
+    folder = out / "starts"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for k, name in enumerate(start_names(config)):
+        path = folder / f"{name}.npy"
+        if not path.exists():
+            rng = np.random.default_rng(np.random.SeedSequence([config.seed, k]))
+            if name.startswith("random"):
+                spins = random_spins(config.L, rng)
+            else:
+                spins = skyrmion_lattice(config.L, perturbation=config.perturbation, rng=rng)
+            np.save(path, spins)
+        paths[name] = path
+    return paths
+
+
+def make_solver(contender: Contender, model: SDModelParams):
+    solver = build_solver(contender.solver, model)
+    return SupercellSolver(solver, contender.supercell) if contender.supercell > 1 else solver
+
+
+def run_config(config: FrontierConfig, contender: Contender, start: Path, k: int):
+    return SimulationConfig(
+        L=config.L,
+        init=str(start),
+        num_steps=config.num_steps,
+        save_every=config.save_every,
+        checkpoint_every=config.checkpoint_every,
+        seed=config.seed + 1000 + k,  # the same noise for every contender of a start
+        save_fields=False,
+        model=config.model,
+        llg=replace(config.llg, temperature=contender.temperature),
+        solver=contender.solver,
+    )
+
+
+def run_unit(args: tuple) -> str:
+    """One (contender, start) trajectory; resumes or is a no-op when finished."""
+    config, contender, start, k, out = args
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("FRONTIER_THREADS", "1")))
+    solver = make_solver(contender, config.model)
+    run = run_config(config, contender, start, k)
+    simulate(run, out, solver=solver if contender.supercell > 1 else None)
+    return f"{contender.name}/{out.name}"
+
+
+def run_all(config, contenders, out: Path, workers: int) -> None:
+    starts = write_starts(config, out)
+    units = []
+    for contender in contenders:
+        folder = out / "runs" / contender.name
+        folder.mkdir(parents=True, exist_ok=True)
+        save_config(contender, folder / "contender.yaml")
+        for k, (name, path) in enumerate(starts.items()):
+            units.append((config, contender, path, k, folder / f"{name}.h5"))
+    started = time.time()
+    if workers <= 1:
+        for unit in units:
+            print("done", run_unit(unit), f"({time.time() - started:.0f} s)", flush=True)
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            for done in pool.map(run_unit, units):
+                print("done", done, f"({time.time() - started:.0f} s)", flush=True)
+
+
+# ----------------------------------------------------------------------------- analysis
+def step_cost(contender: Contender, config: FrontierConfig, spins: np.ndarray) -> float:
+    """Seconds per LLG step (best of 3 after a warm-up) on one start, this process."""
+    solver = make_solver(contender, config.model)
+    params = replace(config.llg, temperature=0.0)
+    field_fn = solver_field_function(solver, params.external_field)
+    begin = getattr(solver, "begin_step", None)
+    best = np.inf
+    for repeat in range(4):
+        if begin is not None:
+            begin(0, repeat)
+        start = time.perf_counter()
+        sib_step(spins, field_fn, params, None)
+        if repeat:  # the first call compiles / warms up
+            best = min(best, time.perf_counter() - start)
+    return float(best)
+
+
+def mean_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean angle (deg) between the spins of frames a and b, per frame."""
+    cos = np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)
+    return np.degrees(np.arccos(cos)).mean(axis=(-2, -1))
+
+
+def analyze(config, contenders, out: Path) -> dict:
+    names = start_names(config)
+    runs = {}
+    for contender in contenders:
+        paths = [out / "runs" / contender.name / f"{n}.h5" for n in names]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            print(f"skipping {contender.name}: {len(missing)} run(s) not finished", flush=True)
+            continue
+        runs[contender.name] = [read_trajectory(p) for p in paths]
+    if config.reference not in runs:
+        raise SystemExit(f"the reference {config.reference!r} has unfinished runs")
+    reference = runs[config.reference]
+    times = reference[0].times
+    is_random = np.array([n.startswith("random") for n in names])
+    energy_solver = make_solver(
+        next(c for c in contenders if c.name == config.reference), config.model
+    )
+    frames = np.arange(0, len(times), config.energy_every)
+    cache_path = out / "energies.json"
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+
+    def energies(name: str) -> np.ndarray:
+        if name not in cache:
+            values = [
+                np.asarray(energy_solver.compute(run.spins[frames]).grand_potential) / config.L**2
+                for run in runs[name]
+            ]
+            cache[name] = np.array(values).tolist()
+            cache_path.write_text(json.dumps(cache))
+        return np.asarray(cache[name])
+
+    start_spins = np.load(out / "starts" / f"{names[0]}.npy")
+    costs = {c.name: step_cost(c, config, start_spins) for c in contenders if c.name in runs}
+    reference_peaks = np.array([peak_intensity(structure_factor(r.spins)) for r in reference])
+    reference_energy = energies(config.reference)
+    early = times <= config.divergence_until
+    results = {}
+    for contender in contenders:
+        if contender.name not in runs:
+            continue
+        these = runs[contender.name]
+        peaks = np.array([peak_intensity(structure_factor(r.spins)) for r in these])
+        row = {
+            "cost_seconds_per_step": costs[contender.name],
+            "cost_vs_network": costs[contender.name] / costs[config.network],
+        }
+        for label, subset in (("random", is_random), ("skyrmion", ~is_random)):
+            if subset.sum() < 2:
+                continue
+            delta, error = paired_relative_difference(peaks[subset], reference_peaks[subset])
+            worst = int(np.nanargmax(np.abs(delta)))
+            row[f"peak_{label}"] = {
+                "max_abs_relative_difference": float(np.abs(delta[worst])),
+                "error_at_max": float(error[worst]),
+                "time_at_max": float(times[worst]),
+                "within_tolerance_at_every_time": bool(np.all(np.abs(delta) <= config.tolerance)),
+                "series": np.nan_to_num(delta).tolist(),
+            }
+        divergence = np.array(
+            [mean_angle(a.spins[early], b.spins[early]) for a, b in zip(these, reference)]
+        )
+        row["angle_divergence_deg"] = {
+            "time": float(times[early][-1]),
+            "mean": float(divergence[:, -1].mean()),
+            "error": float(divergence[:, -1].std(ddof=1) / np.sqrt(len(divergence))),
+        }
+        energy = energies(contender.name) - reference_energy
+        row["omega_difference_per_site"] = {
+            "mean_at_end": float(energy[:, -1].mean()),
+            "error_at_end": float(energy[:, -1].std(ddof=1) / np.sqrt(len(energy))),
+            "max_abs_mean": float(np.abs(energy.mean(axis=0)).max()),
+        }
+        counts = np.array([count_skyrmions(r.spins[-1]) for r in these], dtype=float)
+        row["skyrmions_at_end"] = {"negative": counts[:, 0].mean(), "positive": counts[:, 1].mean()}
+        results[contender.name] = row
+    return {"times": times.tolist(), "contenders": results}
+
+
+def faithful(row: dict) -> bool:
+    return all(
+        row[key]["within_tolerance_at_every_time"]
+        for key in ("peak_random", "peak_skyrmion")
+        if key in row
+    )
+
+
+def report(config, contenders, numbers: dict, out: Path, seconds: float) -> str:
+    rows = numbers["contenders"]
+    lines = [
+        "| contender | cost / step vs network | S(+-Q) random: max paired diff | S(+-Q) SkL: "
+        "max paired diff | angle at t = "
+        f"{config.divergence_until:g} (deg) | exact Omega/N - reference at end | "
+        f"within {100 * config.tolerance:g}% at every t |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def peak_cell(row: dict, key: str) -> str:
+        if key not in row:
+            return "-"
+        p = row[key]
+        return (
+            f"{100 * p['max_abs_relative_difference']:.2f}% +- {100 * p['error_at_max']:.2f}% "
+            f"(t = {p['time_at_max']:g})"
+        )
+
+    for contender in contenders:
+        if contender.name not in rows:
+            continue
+        row = rows[contender.name]
+        angle, omega = row["angle_divergence_deg"], row["omega_difference_per_site"]
+        lines.append(
+            f"| {contender.name} | {row['cost_vs_network']:.3g} | {peak_cell(row, 'peak_random')} "
+            f"| {peak_cell(row, 'peak_skyrmion')} | {angle['mean']:.2f} +- {angle['error']:.2f} "
+            f"| {omega['mean_at_end']:.2e} +- {omega['error_at_end']:.1e} | "
+            f"{'yes' if faithful(row) else 'no'} |"
+        )
+    candidates = [
+        (rows[c.name]["cost_vs_network"], c.name)
+        for c in contenders
+        if c.name in rows and c.name != config.reference and faithful(rows[c.name])
+    ]
+    verdict = (
+        f"Cheapest contender within {100 * config.tolerance:g}% of the reference's paired "
+        f"S(+-Q, t) at every saved time: **{min(candidates)[1]}** "
+        f"({min(candidates)[0]:.3g} x the network's cost per step)."
+        if candidates
+        else f"No contender stays within {100 * config.tolerance:g}% at every saved time."
+    )
+    header = (
+        f"Frontier: {config.num_random} random + {config.num_skyrmion} skyrmion-lattice starts "
+        f"on {config.L} x {config.L}, {config.num_steps} steps (t = "
+        f"{config.num_steps * config.llg.time_step:g}), reference {config.reference}; "
+        f"analysis {seconds:.0f} s.\n\n"
+    )
+    text = header + "\n".join(lines) + "\n\n" + verdict + "\n"
+    (out / "frontier.md").write_text(text)
+    figure(config, contenders, rows, out)
+    return text
+
+
+def figure(config, contenders, rows: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for contender in contenders:
+        row = rows.get(contender.name)
+        if row is None or contender.name == config.reference:
+            continue
+        worst = [row[k] for k in ("peak_random", "peak_skyrmion") if k in row]
+        value = max(w["max_abs_relative_difference"] for w in worst)
+        error = max(w["error_at_max"] for w in worst)
+        ax.errorbar(row["cost_vs_network"], 100 * value, yerr=100 * error, fmt="o", capsize=3)
+        ax.annotate(contender.name, (row["cost_vs_network"], 100 * value), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")  # fmt: skip
+    ax.axhline(100 * config.tolerance, color="grey", ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("cost per LLG step / network's")
+    ax.set_ylabel("max paired |S(+-Q) - reference| / reference over t (%)")
+    ax.set_title(f"Fidelity vs cost ({config.L} x {config.L}, reference {config.reference})")
+    fig.tight_layout()
+    fig.savefig(out / "frontier.png", dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "frontier")
+    ap.add_argument("--only", nargs="+", default=None, help="run only these contenders")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--analyze", action="store_true", help="analyse the finished runs")
+    args = ap.parse_args()
+    config, contenders = load(args.config)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.analyze:
+        started = time.time()
+        numbers = analyze(config, contenders, args.out)
+        (args.out / "frontier.json").write_text(json.dumps(numbers, indent=1))
+        print(report(config, contenders, numbers, args.out, time.time() - started))
+        return
+    chosen = contenders
+    if args.only:
+        unknown = sorted(set(args.only) - {c.name for c in contenders})
+        if unknown:
+            sys.exit(f"unknown contender(s) {unknown}; listed: {[c.name for c in contenders]}")
+        chosen = tuple(c for c in contenders if c.name in args.only)
+    run_all(config, chosen, args.out, args.workers)
+
+
+if __name__ == "__main__":
+    main()
