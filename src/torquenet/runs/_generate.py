@@ -20,6 +20,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -230,6 +233,27 @@ def _relabel(source: Path, destination: Path, config: GenerateConfig) -> None:
     write_trajectory(destination, labelled)
 
 
+#: How often (s) a pool worker checks that the process that started it is still alive.
+PARENT_POLL_SECONDS = 1.0
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Pool-worker initializer: end this worker soon after its parent dies.
+
+    A killed ``generate`` (SIGTERM, SIGKILL) cannot shut its pool down, and the workers would
+    go on with the units already queued to them, racing a rerun that resumes the same
+    trajectories.  A daemon thread polls the parent pid every :data:`PARENT_POLL_SECONDS` and
+    exits the worker when it changes (checkpoints are atomic, so no finished work is lost).
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -355,7 +379,16 @@ def _executor(workers: int, scheduler: str | None):
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")  # safe with torch's OpenMP threads
-        pools = [cf.ProcessPoolExecutor(max_workers=workers, mp_context=context)]
+
+        def new_pool() -> cf.ProcessPoolExecutor:
+            return cf.ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+
+        pools = [new_pool()]
 
         def submit_pool(fn, *args):
             try:
@@ -363,7 +396,7 @@ def _executor(workers: int, scheduler: str | None):
             except cf.process.BrokenProcessPool:
                 # a worker died abruptly (killed, out of memory): start a fresh pool for retries
                 pools[-1].shutdown(wait=False, cancel_futures=True)
-                pools.append(cf.ProcessPoolExecutor(max_workers=workers, mp_context=context))
+                pools.append(new_pool())
                 return pools[-1].submit(fn, *args)
 
         def wait(futures):

@@ -221,3 +221,40 @@ def test_a_manifest_edited_or_damaged_after_writing_is_refused(tiny_dataset, tmp
     (tmp_path / "manifest.json").write_text(changed)
     with pytest.raises(ValueError, match="does not match its own SHA-256"):
         read_manifest(tmp_path)
+
+
+def test_pool_workers_end_when_the_generate_process_is_killed(tmp_path):
+    """A SIGKILLed generate cannot shut its pool down; its workers must not go on with queued
+    units (they would race a rerun that resumes the same trajectories)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import concurrent.futures as cf, multiprocessing, os, sys, time\n"
+        "from torquenet.runs._generate import exit_with_parent\n"
+        "if __name__ == '__main__':\n"
+        "    ctx = multiprocessing.get_context('spawn')\n"
+        "    pool = cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=exit_with_parent,\n"
+        "                                  initargs=(os.getpid(),))\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    pool.submit(time.sleep, 120)\n"
+        "    time.sleep(120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    os.kill(worker, 0)  # alive
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the pool worker outlived its killed parent by 15 s")
