@@ -417,7 +417,7 @@ def probe_noise_temperature(field_variance: float, params: LLGParams) -> float:
     dt |eta_perp|, of variance 2 alpha T dt.  Equal variances give
 
     .. math::
-        T_{\rm noise} = \frac{(1 + \alpha^2)\\,\\sigma^2\\,dt}{2\alpha},
+        T_{\\rm noise} = \\frac{(1 + \\alpha^2)\\,\\sigma^2\\,dt}{2\\alpha},
 
     the temperature whose Langevin noise has the same short-time effect (it is a temperature in
     the fluctuation-dissipation sense only because the damping is alpha, unchanged).
