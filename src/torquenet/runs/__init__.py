@@ -15,21 +15,19 @@ and own nothing numerical themselves:
 from torquenet.runs._demo import DEMO_PERTURBATION, DemoConfig, run_demo
 from torquenet.runs._domain import check_domain_config, simulate_domains
 from torquenet.runs._generate import SAMPLING_MODES, GenerateConfig, generate, run_unit
-from torquenet.runs._simulate import (
+from torquenet.runs._simulate import bath_parameters, simulate
+from torquenet.runs._simulation_config import (
     INIT_KINDS,
     SEED_DERIVATION,
-    ProgressCallback,
     SimulationConfig,
-    StepProgressBar,
     check_settings,
     frame_steps,
     initial_spins,
-    read_unfinished,
     seed_derivation,
-    simulate,
     work_directory,
 )
 from torquenet.runs._solvers import FieldsConfig, build_solver, compute_fields
+from torquenet.runs._trajectory_files import ProgressCallback, StepProgressBar, read_unfinished
 
 __all__ = [
     "DEMO_PERTURBATION",
@@ -42,6 +40,7 @@ __all__ = [
     "ProgressCallback",
     "SimulationConfig",
     "StepProgressBar",
+    "bath_parameters",
     "build_solver",
     "check_domain_config",
     "check_settings",

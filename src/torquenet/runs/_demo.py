@@ -29,7 +29,9 @@ from torquenet.data import read_trajectory
 from torquenet.dynamics import LLGParams
 from torquenet.observables import skyrmion_lattice_order
 from torquenet.pretrained import resolve_model_file
-from torquenet.runs._simulate import SimulationConfig, StepProgressBar, simulate
+from torquenet.runs._simulate import simulate
+from torquenet.runs._simulation_config import SimulationConfig
+from torquenet.runs._trajectory_files import StepProgressBar
 from torquenet.solvers import LearnedModelParams, SolverConfig
 from torquenet.textures import SkyrmionPerturbation
 

@@ -36,21 +36,25 @@ from torquenet.ml import (
     current_context,
 )
 from torquenet.runs._simulate import (
-    ProgressCallback,
-    SimulationConfig,
-    _assemble,
     _integrate,
     _noise_source,
     _noise_state,
     _note_process_count,
-    _Recorder,
-    _start_point,
-    _StartPoint,
+)
+from torquenet.runs._simulation_config import (
+    SimulationConfig,
     check_settings,
     frame_steps,
     work_directory,
 )
 from torquenet.runs._solvers import build_solver
+from torquenet.runs._trajectory_files import (
+    ProgressCallback,
+    _assemble,
+    _Recorder,
+    _start_point,
+    _StartPoint,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,8 @@ from torquenet.data.storage import read_trajectory, write_trajectory
 from torquenet.dynamics import LLGParams
 from torquenet.model import SDModelParams
 from torquenet.observables import perpendicular_part
-from torquenet.runs._simulate import SimulationConfig, check_settings, simulate
+from torquenet.runs._simulate import simulate
+from torquenet.runs._simulation_config import SimulationConfig, check_settings
 from torquenet.runs._solvers import build_solver, checked_result
 from torquenet.solvers import SolverConfig
 from torquenet.textures import SkyrmionPerturbation

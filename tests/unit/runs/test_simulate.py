@@ -156,7 +156,8 @@ def test_crash_while_writing_the_output_never_leaves_a_partial_file(
         path.with_name(path.name + ".tmp").write_bytes(b"half written")
         raise OSError("disk full")
 
-    monkeypatch.setattr(simulate_module, "write_trajectory", crash)
+    files_module = importlib.import_module("torquenet.runs._trajectory_files")
+    monkeypatch.setattr(files_module, "write_trajectory", crash)
     with pytest.raises(OSError, match="disk full"):
         simulate(CONFIG, out)
     assert not out.exists()
