@@ -11,9 +11,10 @@ state: from a relaxed skyrmion lattice on the plain 12 x 12 torus (the system bo
 * fresh-probe KPM of each setting at T = 0,
 
 each run ``--steps`` LLG steps (paper dt = 0.1, alpha = 0.05); the exact grand potential of
-every saved frame (ED, also for the KPM runs) is averaged after ``--burn-in``.  Equipartition
-(two degrees of freedom per spin) predicts an excess energy <E>/N - E_0/N ~ T over the relaxed
-state, so a KPM run at T = 0 should sit at the excess of the ED run at T_noise, not at 0.
+every saved frame (ED, also for the KPM runs) is averaged after ``--burn-in``.  A heat bath
+raises the energy above the relaxed state (towards T per spin, equipartition of two degrees of
+freedom, over the thermalisation time), so a fresh-probe KPM run at T = 0 should heat like the
+ED run at T_noise over the same window, and a fixed-probe one not at all.
 
 Run: .venv/bin/python studies/probe_noise_temperature.py [--settings 150:2 150:3 150:4]
      [--steps 1500] [--burn-in 500] [--out studies/results/probe_noise_temperature.md]
@@ -157,7 +158,10 @@ def main() -> None:
         "",
         f"Exact fields: T = 0: excess {1e4 * (baseline['energy'] - e0):.3f}e-4 "
         f"+- {1e4 * baseline['error']:.3f}e-4; T = 0.001: {1e4 * (warm['energy'] - e0):.3f}e-4 "
-        f"+- {1e4 * warm['error']:.3f}e-4 (equipartition: ~ T).",
+        f"+- {1e4 * warm['error']:.3f}e-4.  The runs are shorter than the thermalisation time "
+        f"(~1 / (alpha omega) for the soft modes of the skyrmion lattice), so the excess measures "
+        f"the heating over the same window, about half the equipartition value T per spin; the "
+        f"comparison is between runs that share the window.",
         "",
         "| M:d | sigma^2 | T_noise | exact at T_noise: excess | fresh KPM at T = 0: excess | "
         "fixed KPM at T = 0: excess | KPM s / step |",
