@@ -3,10 +3,11 @@
 ``simulate(config, out)`` is the Python mirror of ``torquenet simulate``.  While it runs, the
 work lives in ``<out>.partial/``: a chain of checkpoint files, each written atomically and
 holding the frames saved since the previous one plus the full integrator state (spins, step,
-noise state; files: :mod:`torquenet.runs._trajectory_files`).  Calling ``simulate`` again with the same config after any
-interruption (Ctrl-C, SIGKILL, crash, blow-up) resumes from the last checkpoint and produces
-bit-for-bit the file an uninterrupted run writes.  ``out`` itself appears only when the run is
-complete, via an atomic rename, so it is never a partial or corrupted file.
+noise state; the file side is in ``_trajectory_files``).  Calling ``simulate`` again with the
+same config after any interruption (Ctrl-C, SIGKILL, crash, blow-up) resumes from the last
+checkpoint and produces bit-for-bit the file an uninterrupted run writes.  ``out`` itself
+appears only when the run is complete, via an atomic rename, so it is never a partial or
+corrupted file.
 """
 
 from __future__ import annotations
