@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "_demo",
     "_fields",
     "_simulate",
+    "_mc",
     "_generate",
     "_data",
     "_train",

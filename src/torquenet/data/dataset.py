@@ -27,7 +27,9 @@ class TrajectoryDataset(torch.utils.data.Dataset):
     * ``"torques"``: (3, L, L) tensor, the electron field's component perpendicular to each spin,
       H_ext-free (paper Sec. III C), divided by the dataset's ``torque_scale`` when
       ``normalize`` (mean magnitude 1 over the training split);
-    * ``"start_type"``: 0 for random starts, 1 for perturbed skyrmion lattices.
+    * ``"start_type"``: 0 for random starts, 1 for perturbed skyrmion lattices;
+    * ``"grand_potential_per_site"``: Omega / L^2 of the frame (t1, electronic), when the
+      files store it (labels from a solver with an energy: ED, KPM), for energy models.
 
     Parameters
     ----------
@@ -105,12 +107,18 @@ class TrajectoryDataset(torch.utils.data.Dataset):
         to_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, 0))).to(  # noqa: E731
             self.dtype
         )
-        unit = self.units[self.index[item][0]]
-        return {
+        unit_index, frame = self.index[item]
+        unit = self.units[unit_index]
+        sample = {
             "spins": to_tensor(spins),
             "torques": to_tensor(torques),
             "start_type": START_TYPES.index(unit.start_type),
         }
+        handle = self._file(unit_index)
+        if "grand_potential" in handle:
+            omega = float(handle["grand_potential"][frame])
+            sample["grand_potential_per_site"] = omega / (spins.shape[0] * spins.shape[1])
+        return sample
 
     def close(self) -> None:
         for handle in self._handles.values():

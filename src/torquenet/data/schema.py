@@ -143,6 +143,17 @@ TRAJECTORY_ATTRIBUTES: dict[str, tuple[bool, str]] = {
         "str, repr of the FieldSolver instance handed to simulate() in place of building "
         "config.solver (then config.solver does not describe the fields)",
     ),
+    "sampler": (
+        False,
+        "str, 'metropolis' for a Monte Carlo file (torquenet mc): steps and times are sweeps, "
+        "llg_equation says so, config is a MonteCarloConfig",
+    ),
+    "temperatures": (False, "str, JSON list of the Monte Carlo annealing schedule (t1)"),
+    "sweeps_per_temperature": (False, "int, Monte Carlo sweeps at each temperature"),
+    "acceptance_last_segment": (
+        False,
+        "float, fraction of accepted Metropolis moves since the run's last (re)start",
+    ),
 }
 
 #: Checkpoint files (inside ``<out>.partial/``) hold the frames saved since the previous

@@ -16,6 +16,7 @@ from torquenet.ml._architectures import (
     AnyModelConfig,
     TorqueModel,
     build_model,
+    is_energy_model,
     theoretical_receptive_field,
 )
 from torquenet.ml._augment import (
@@ -35,8 +36,15 @@ from torquenet.ml._datasets import (
 )
 from torquenet.ml._distributed import DistributedContext, current_context, setup_distributed
 from torquenet.ml._domain import DomainCNNSolver, RowSlabs, exchange_row_halos
+from torquenet.ml._energy import (
+    EnergyModelConfig,
+    EquivariantEnergyCNN,
+    SiteEnergies,
+    SiteEnergyOutputs,
+)
 from torquenet.ml._equivariant import (
     BondBasis,
+    EquivariantBackbone,
     EquivariantModelConfig,
     EquivariantTorqueCNN,
     IsotropicConv,
@@ -44,7 +52,12 @@ from torquenet.ml._equivariant import (
     legendre_series,
 )
 from torquenet.ml._field_solver import CNNSolver
-from torquenet.ml._loss import MIN_TORQUE_MAGNITUDE, relative_l1_loss, relative_l1_per_site
+from torquenet.ml._loss import (
+    MIN_TORQUE_MAGNITUDE,
+    energy_per_site_loss,
+    relative_l1_loss,
+    relative_l1_per_site,
+)
 from torquenet.ml._metrics import (
     TorqueErrorSummary,
     evaluate_torques,
@@ -87,6 +100,9 @@ __all__ = [
     "MODEL_PRESETS",
     "AnyModelConfig",
     "BondBasis",
+    "EnergyModelConfig",
+    "EquivariantBackbone",
+    "EquivariantEnergyCNN",
     "EquivariantModelConfig",
     "EquivariantTorqueCNN",
     "IsotropicConv",
@@ -96,6 +112,7 @@ __all__ = [
     "build_model",
     "count_parameters",
     "hexagonal_orbits",
+    "is_energy_model",
     "legendre_series",
     "receptive_field",
     "theoretical_receptive_field",
@@ -110,6 +127,8 @@ __all__ = [
     "MODEL_FILE_FORMAT",
     "MODEL_FILE_VERSION",
     "CNNSolver",
+    "SiteEnergies",
+    "SiteEnergyOutputs",
     "ModelFileInfo",
     "check_physics_matches",
     "load_model_file",
@@ -136,6 +155,7 @@ __all__ = [
     "MIN_TORQUE_MAGNITUDE",
     "TorqueErrorSummary",
     "evaluate_torques",
+    "energy_per_site_loss",
     "relative_l1_loss",
     "relative_l1_per_site",
     "relative_magnitude_errors",

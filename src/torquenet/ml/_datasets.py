@@ -6,7 +6,9 @@ Any ``torch.utils.data.Dataset`` can be trained on if item ``n`` is a dict with
 - ``"torques"``: float32 tensor (3, L, L), T = H - (H.S) S, the electron exchange field
   perpendicular to S (units of t1), the external field excluded (paper Sec. III C);
 - ``"start_type"``: int in [0, MAX_START_TYPES), the kind of trajectory start (e.g. random or
-  skyrmion), used to report validation losses separately.
+  skyrmion), used to report validation losses separately;
+- optionally ``"grand_potential_per_site"``: float, Omega / L^2 of the frame (t1, electronic,
+  no Zeeman term), the label of energy models (:class:`~torquenet.ml.EquivariantEnergyCNN`).
 
 All samples of one dataset share L.  :class:`TensorPairDataset` holds such samples in memory;
 the trajectory files of the data pipeline plug in through the same contract.
@@ -38,6 +40,8 @@ class TensorPairDataset(Dataset):
         Stored as float32.
     start_types : torch.Tensor or sequence of int, shape (num_samples,), optional
         Default all 0.
+    grand_potentials : torch.Tensor or sequence of float, shape (num_samples,), optional
+        Omega of each L x L texture (t1); items then carry ``grand_potential_per_site``.
 
     Examples
     --------
@@ -51,6 +55,7 @@ class TensorPairDataset(Dataset):
         spins: torch.Tensor,
         torques: torch.Tensor,
         start_types: torch.Tensor | list[int] | None = None,
+        grand_potentials: torch.Tensor | list[float] | None = None,
     ) -> None:
         spins = torch.as_tensor(spins)
         torques = torch.as_tensor(torques)
@@ -78,6 +83,15 @@ class TensorPairDataset(Dataset):
         self.spins = spins.to(torch.float32).contiguous()
         self.torques = torques.to(torch.float32).contiguous()
         self.start_types = start_types
+        self.grand_potentials = None
+        if grand_potentials is not None:
+            omega = torch.as_tensor(grand_potentials, dtype=torch.float64)
+            if omega.shape != (len(spins),) or not bool(torch.isfinite(omega).all()):
+                raise ValueError(
+                    f"grand_potentials must be {len(spins)} finite numbers, got shape "
+                    f"{tuple(omega.shape)}"
+                )
+            self.grand_potentials = omega
 
     @classmethod
     def from_site_arrays(
@@ -85,23 +99,30 @@ class TensorPairDataset(Dataset):
         spins: NDArray[np.floating],
         torques: NDArray[np.floating],
         start_types: NDArray[np.integer] | list[int] | None = None,
+        grand_potentials: NDArray[np.floating] | list[float] | None = None,
     ) -> TensorPairDataset:
         """Build from arrays in the lattice layout (num_samples, L, L, 3)."""
         spins_t = torch.from_numpy(np.ascontiguousarray(spins)).permute(0, 3, 1, 2)
         torques_t = torch.from_numpy(np.ascontiguousarray(torques)).permute(0, 3, 1, 2)
         if start_types is not None:
             start_types = torch.as_tensor(np.asarray(start_types), dtype=torch.int64)
-        return cls(spins_t, torques_t, start_types)
+        if grand_potentials is not None:
+            grand_potentials = torch.as_tensor(np.asarray(grand_potentials), dtype=torch.float64)
+        return cls(spins_t, torques_t, start_types, grand_potentials)
 
     def __len__(self) -> int:
         return len(self.spins)
 
     def __getitem__(self, index: int) -> dict:
-        return {
+        item = {
             "spins": self.spins[index],
             "torques": self.torques[index],
             "start_type": int(self.start_types[index]),
         }
+        if self.grand_potentials is not None:
+            sites = self.spins.shape[-1] * self.spins.shape[-2]
+            item["grand_potential_per_site"] = float(self.grand_potentials[index]) / sites
+        return item
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> int:
@@ -157,6 +178,8 @@ class DatasetSummary:
         SHA-256 of the float32 spins, torques and start types of all samples in order.
     start_types : tuple of int
         The distinct start types present.
+    mean_grand_potential_per_site : float or None
+        Mean Omega / L^2 over the samples (t1) when every sample carries it, else None.
     """
 
     num_samples: int
@@ -164,6 +187,7 @@ class DatasetSummary:
     mean_torque_magnitude: float
     checksum: str
     start_types: tuple[int, ...]
+    mean_grand_potential_per_site: float | None = None
 
 
 def summarize_dataset(dataset: Dataset, name: str = "dataset") -> DatasetSummary:
@@ -183,9 +207,16 @@ def summarize_dataset(dataset: Dataset, name: str = "dataset") -> DatasetSummary
     num_sites = 0
     lattice_size = None
     start_types: set[int] = set()
+    omega_sum, omega_count = 0.0, 0
     for index in range(num):
         sample = dataset[index]
         spins, torques, start = _check_sample(sample, index, name, lattice_size)
+        if "grand_potential_per_site" in sample:
+            omega = float(sample["grand_potential_per_site"])
+            if not np.isfinite(omega):
+                raise ValueError(f"{name}[{index}]['grand_potential_per_site'] is {omega}")
+            omega_sum += omega
+            omega_count += 1
         lattice_size = spins.shape[-1]
         digest.update(spins.numpy().tobytes())
         digest.update(torques.numpy().tobytes())
@@ -199,6 +230,7 @@ def summarize_dataset(dataset: Dataset, name: str = "dataset") -> DatasetSummary
         mean_torque_magnitude=total / num_sites,
         checksum=digest.hexdigest(),
         start_types=tuple(sorted(start_types)),
+        mean_grand_potential_per_site=omega_sum / num if omega_count == num else None,
     )
 
 

@@ -175,12 +175,15 @@ class GatedVectorBlock(nn.Module):
     """Residual block on (vectors, invariants): isotropic convolutions, invariant gates.
 
     vectors (B, Cv, 3, L, L) -> conv -> V';  invariants s (B, Cs, L, L) -> conv -> s';
-    new invariants u = ReLU(s' + W [V'.S, |V'|^2]); gated vectors V' * sigmoid(W_g u);
-    both added to their inputs (identity skips).
+    new invariants u = act(s' + W [V'.S, |V'|^2]) (ReLU, or the smooth SiLU of energy models);
+    gated vectors V' * sigmoid(W_g u); both added to their inputs (identity skips).
     """
 
-    def __init__(self, vector_channels: int, scalar_channels: int, radius: int):
+    def __init__(
+        self, vector_channels: int, scalar_channels: int, radius: int, activation: str = "relu"
+    ):
         super().__init__()
+        self.activation = ACTIVATIONS[activation]
         self.vector_conv = IsotropicConv(vector_channels, vector_channels, radius)
         self.scalar_conv = IsotropicConv(scalar_channels, scalar_channels, radius, bias=True)
         self.invariant_mix = nn.Conv2d(2 * vector_channels, scalar_channels, 1, bias=False)
@@ -192,12 +195,17 @@ class GatedVectorBlock(nn.Module):
         v = _vector_conv(self.vector_conv, vectors)
         along_spin = (v * spins[:, None]).sum(dim=2)  # (B, Cv, L, L)
         norm_sq = (v * v).sum(dim=2)
-        u = F.relu(
+        u = self.activation(
             self.scalar_conv(scalars) + self.invariant_mix(torch.cat([along_spin, norm_sq], 1))
         )
         gated = v * torch.sigmoid(self.gate(u))[:, :, None]
         return vectors + gated, scalars + u
 
+
+#: Nonlinearities of the invariant stream by name.  Torque models use ReLU; energy models need a
+#: smooth one (SiLU), because their fields are derivatives of the network: a ReLU energy has
+#: fields that jump across its kinks, which finite differences and energy conservation notice.
+ACTIVATIONS = {"relu": F.relu, "silu": F.silu}
 
 #: Factors applied to freshly drawn weights (see :meth:`EquivariantTorqueCNN.reset_parameters`),
 #: chosen so that features of random spin textures stay O(1)-O(10) through four blocks.
@@ -249,22 +257,22 @@ class EquivariantModelConfig:
         return (self.num_blocks + 2) * self.radius
 
 
-class EquivariantTorqueCNN(nn.Module):
-    """Spins (B, 3, L, L) -> torques (B, 3, L, L), exactly SO(3) x D6 x translation equivariant.
+class EquivariantBackbone(nn.Module):
+    """The lift and gated blocks shared by the torque and the energy networks.
 
-    The output is in physical units: the network's normalised output times the buffer
-    ``torque_scale`` (the dataset's mean torque magnitude).
+    Maps spins (B, 3, L, L) to vector features (B, C_v, 3, L, L), odd under S -> -S, and
+    invariant features (B, C_s, L, L), even; both exactly SO(3) x D6 x translation covariant.
+    Each feature at a site depends on the spins within (num_blocks + 1) * radius sites.
+    Subclasses add a head; ``config`` needs the fields of :class:`EquivariantModelConfig`
+    (``activation`` optional, default ReLU).
     """
 
-    def __init__(
-        self,
-        config: EquivariantModelConfig | None = None,
-        torque_scale: float = 1.0,
-        generator: torch.Generator | None = None,
-    ):
+    def __init__(self, config) -> None:
         super().__init__()
-        self.config = config or EquivariantModelConfig()
-        c = self.config
+        self.config = config
+        c = config
+        activation = getattr(c, "activation", "relu")
+        self.activation = ACTIVATIONS[activation]
         self.lift = IsotropicConv(1, c.vector_channels, c.radius)
         extra_invariants = 0
         if c.bond_basis_degree:
@@ -277,13 +285,9 @@ class EquivariantTorqueCNN(nn.Module):
             2 * c.vector_channels + extra_invariants, c.scalar_channels, 1
         )
         self.blocks = nn.ModuleList(
-            GatedVectorBlock(c.vector_channels, c.scalar_channels, c.radius)
+            GatedVectorBlock(c.vector_channels, c.scalar_channels, c.radius, activation)
             for _ in range(c.num_blocks)
         )
-        self.head = IsotropicConv(c.vector_channels, 1, c.radius)
-        self.register_buffer("torque_scale", torch.tensor(float(torque_scale)))
-        if generator is not None:
-            self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator) -> None:
         """Re-draw every weight from ``generator`` (seeded, repeatable initialisation).
@@ -308,7 +312,8 @@ class EquivariantTorqueCNN(nn.Module):
                 if not name.endswith("bias") and module in INIT_DAMPING:
                     param.mul_(INIT_DAMPING[module])
 
-    def forward(self, spins: torch.Tensor) -> torch.Tensor:
+    def features(self, spins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(vectors (B, C_v, 3, L, L), invariants (B, C_s, L, L)) after the last block."""
         v = _vector_conv(self.lift, spins[:, None])  # (B, Cv, 3, L, L)
         bond_invariants = []
         if self.config.bond_basis_degree:
@@ -317,9 +322,34 @@ class EquivariantTorqueCNN(nn.Module):
             bond_invariants = [shell_invariants]
         along_spin = (v * spins[:, None]).sum(dim=2)
         invariants = torch.cat([along_spin, (v * v).sum(dim=2), *bond_invariants], 1)
-        scalars = F.relu(self.lift_invariants(invariants))
+        scalars = self.activation(self.lift_invariants(invariants))
         for block in self.blocks:
             v, scalars = block(v, scalars, spins)
+        return v, scalars
+
+
+class EquivariantTorqueCNN(EquivariantBackbone):
+    """Spins (B, 3, L, L) -> torques (B, 3, L, L), exactly SO(3) x D6 x translation equivariant.
+
+    The output is in physical units: the network's normalised output times the buffer
+    ``torque_scale`` (the dataset's mean torque magnitude).
+    """
+
+    def __init__(
+        self,
+        config: EquivariantModelConfig | None = None,
+        torque_scale: float = 1.0,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__(config or EquivariantModelConfig())
+        c = self.config
+        self.head = IsotropicConv(c.vector_channels, 1, c.radius)
+        self.register_buffer("torque_scale", torch.tensor(float(torque_scale)))
+        if generator is not None:
+            self.reset_parameters(generator)
+
+    def forward(self, spins: torch.Tensor) -> torch.Tensor:
+        v, _ = self.features(spins)
         out = _vector_conv(self.head, v)[:, 0]  # (B, 3, L, L)
         out = perpendicular_part(out, spins, axis=1)
         return out * self.torque_scale

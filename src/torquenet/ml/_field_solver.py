@@ -12,7 +12,8 @@ from numpy.typing import NDArray
 from torquenet._device import resolve_device
 from torquenet._typing import FieldResult
 from torquenet._validation import check_int, check_spins
-from torquenet.ml._architectures import TorqueModel, is_torque_model
+from torquenet.ml._architectures import TorqueModel, is_energy_model, is_torque_model
+from torquenet.ml._energy import SiteEnergyOutputs
 from torquenet.ml._model_file import ModelFileInfo, check_physics_matches, load_model_file
 from torquenet.ml._tiling import (
     TilePlan,
@@ -55,6 +56,9 @@ class CNNSolver:
         Interior side of the tiles instead of the largest one ``max_memory`` allows (tiles are
         balanced, so the actual side is at most this; >= L means untiled).  Mainly for tests
         and benchmarks.
+    dtype : str
+        "float32" (the training dtype; default) or "float64" (a double-precision copy of the
+        network: for derivative checks and energy differences below float32 resolution).
 
     Notes
     -----
@@ -65,8 +69,10 @@ class CNNSolver:
     float64, so ``fields . S = 0`` to rounding.  The parallel component of the true H (about two
     orders of magnitude larger) is not predicted and is *not* included.  That is all the LLG
     equation needs: it only uses :math:`\\mathbf{S}_i \\times \\mathbf{H}_i`, which is the same
-    for H and its perpendicular part.  Anything that needs the parallel part or the energy
-    (``provides_energy`` is False, ``grand_potential`` is None) must use ED or KPM.
+    for H and its perpendicular part.  Anything that needs the parallel part must use ED or
+    KPM.  The energy is there only for energy models (:class:`~torquenet.ml.EquivariantEnergyCNN`:
+    ``provides_energy`` is True and ``grand_potential`` is the learned Omega of the lattice,
+    the sum of its site energies; for torque models it is None).
 
     The network runs in float32 (its training dtype); inputs are cast at this boundary and the
     result is returned as float64, shape (L, L, 3) or (B, L, L, 3) like the input.  Any L works.
@@ -89,8 +95,6 @@ class CNNSolver:
     (6, 6, 3)
     """
 
-    provides_energy = False
-
     def __init__(
         self,
         model: TorqueModel,
@@ -101,6 +105,7 @@ class CNNSolver:
         trained_params: SDModelParams | None = None,
         max_memory: int | None = None,
         tile_size: int | None = None,
+        dtype: str = "float32",
     ) -> None:
         if not is_torque_model(model):
             raise TypeError(f"model must be a torquenet torque model, got {type(model).__name__}")
@@ -109,7 +114,15 @@ class CNNSolver:
         self.params = params
         self.device = resolve_device(device)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.model = model.to(self.device).eval()
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = dtype
+        self._torch_dtype = torch.float32 if dtype == "float32" else torch.float64
+        self.model = model.to(self.device, self._torch_dtype).eval()
+        #: True for energy models: ``compute`` also returns Omega.
+        self.provides_energy = is_energy_model(model)
+        #: What the tiled evaluator runs: the network, or (energy) network + site energies.
+        self._evaluated = SiteEnergyOutputs(self.model) if self.provides_energy else self.model
         #: Memory budget (bytes) of one forward pass; decides the tiling (:meth:`tile_plan`).
         self.max_memory = check_max_memory(model.config, max_memory)
         self.tile_size = None if tile_size is None else check_int("tile_size", tile_size, minimum=1)
@@ -128,12 +141,13 @@ class CNNSolver:
         batch_size: int = 16,
         max_memory: int | None = None,
         tile_size: int | None = None,
+        dtype: str = "float32",
     ) -> CNNSolver:
         """Load a model file (see :func:`load_model_file`) as a solver.
 
         ``params=None`` takes the physics stored in the file; otherwise the file must have been
-        trained for ``params`` or ValueError is raised.  ``max_memory`` and ``tile_size`` as in
-        the constructor.
+        trained for ``params`` or ValueError is raised.  ``max_memory``, ``tile_size`` and
+        ``dtype`` as in the constructor.
         """
         model, info = load_model_file(path, params=params, device=device)
         solver = cls(
@@ -143,6 +157,7 @@ class CNNSolver:
             batch_size=batch_size,
             max_memory=max_memory,
             tile_size=tile_size,
+            dtype=dtype,
         )
         solver.info = info
         logger.info("loaded CNN model %s on %s", path, solver.device)
@@ -162,17 +177,22 @@ class CNNSolver:
         )
 
     def compute(self, spins: NDArray[np.float64]) -> FieldResult:
-        """Predicted perpendicular fields (float64), shaped like ``spins``."""
+        """Predicted perpendicular fields (float64), shaped like ``spins``; for energy models
+        also Omega (float, or an array of the batch shape)."""
         spins = check_spins(spins)
         batch_shape = spins.shape[:-3]
         L = spins.shape[-2]
         flat = spins.reshape(-1, L, L, 3)
         # one pass each way: (B, L, L, 3) float64 <-> contiguous (B, 3, L, L) float32
-        x = torch.from_numpy(np.ascontiguousarray(flat.transpose(0, 3, 1, 2), dtype=np.float32))
+        x = torch.from_numpy(np.ascontiguousarray(flat.transpose(0, 3, 1, 2), dtype=self.dtype))
         with torch.inference_mode():
-            y = tiled_forward(self.model, x.to(self.device), self.tile_plan(L)).cpu()
-        out = np.array(y.numpy().transpose(0, 2, 3, 1), dtype=np.float64, order="C")
+            y = tiled_forward(self._evaluated, x.to(self.device), self.tile_plan(L)).cpu()
+        out = np.array(y[:, :3].numpy().transpose(0, 2, 3, 1), dtype=np.float64, order="C")
+        omega = None
+        if self.provides_energy:
+            omega = y[:, 3].double().sum(dim=(1, 2)).numpy().reshape(batch_shape)
+            omega = float(omega) if not batch_shape else omega
         del x, y
         # Remove the parallel residue in float64 so fields . S = 0 to double rounding.
         out = perpendicular_part(out, flat)
-        return FieldResult(fields=out.reshape(*batch_shape, L, L, 3), grand_potential=None)
+        return FieldResult(fields=out.reshape(*batch_shape, L, L, 3), grand_potential=omega)

@@ -68,3 +68,20 @@ def relative_l1_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Ten
     1.732051
     """
     return relative_l1_per_site(predicted, target).mean()
+
+
+def energy_per_site_loss(
+    predicted: torch.Tensor, target: torch.Tensor, scale: torch.Tensor | float
+) -> torch.Tensor:
+    """Mean |Omega_pred / N - Omega / N| / scale over the batch: the energy term of energy models.
+
+    ``predicted`` and ``target`` are Omega per site (batch,), t1; ``scale`` the model's
+    ``torque_scale`` (its energy unit), so the term is O(1) for an O(torque) energy error and
+    its weight in the total loss is a plain number.
+    """
+    if predicted.shape != target.shape or predicted.ndim != 1:
+        raise ValueError(
+            f"predicted and target Omega per site must both have shape (batch,), got "
+            f"{tuple(predicted.shape)} and {tuple(target.shape)}"
+        )
+    return ((predicted - target.to(predicted.dtype)).abs() / scale).mean()

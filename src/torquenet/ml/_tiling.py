@@ -25,6 +25,7 @@ import torch
 
 from torquenet._validation import check_int
 from torquenet.ml._architectures import AnyModelConfig, TorqueModel, theoretical_receptive_field
+from torquenet.ml._energy import EnergyModelConfig
 from torquenet.ml._equivariant import EquivariantModelConfig, hexagonal_orbits
 from torquenet.ml._model import ModelConfig
 
@@ -63,7 +64,7 @@ def halo_radius(config: AnyModelConfig) -> int:
 
 def _kernel_padding(config: AnyModelConfig) -> int:
     """Circular padding of one spatial convolution (the largest copy a layer makes)."""
-    if isinstance(config, EquivariantModelConfig):
+    if isinstance(config, (EquivariantModelConfig, EnergyModelConfig)):
         return config.radius
     return config.kernel_size // 2
 
@@ -79,18 +80,26 @@ def activation_bytes_per_site(config: AnyModelConfig) -> int:
     * ResNet (:class:`~torquenet.ml.TorqueCNN`): 7 w + 16 values per site, w the widest layer
       (measured 67, 122, 377 and 789 for widest layers 8, 16, 64 and 128);
     * equivariant: 20 C_v + 3 C_s + 2 n_b + 48, with n_b = shells (3 (K + 1) + K) the bond-basis
-      values (measured 415 for C_v = C_s = 16, 736 for C_v = 32, 467 for the shipped model).
+      values (measured 415 for C_v = C_s = 16, 736 for C_v = 32, 467 for the shipped model);
+    * energy: the forward pass keeps every block's activations for the backward pass that
+      gives the fields, (n_blocks + 1) (14 C_v + 4 C_s) + 2 n_b + 48 + 2 w_head.
 
     Examples
     --------
     >>> activation_bytes_per_site(ModelConfig())
     2320
     """
-    if isinstance(config, EquivariantModelConfig):
+    if isinstance(config, (EquivariantModelConfig, EnergyModelConfig)):
         degree = config.bond_basis_degree
         shells = len(hexagonal_orbits(config.radius)) - 1 if degree else 0
         bond_values = shells * (3 * (degree + 1) + degree)
-        values = 20 * config.vector_channels + 3 * config.scalar_channels + 2 * bond_values + 48
+        if isinstance(config, EnergyModelConfig):
+            per_block = 14 * config.vector_channels + 4 * config.scalar_channels
+            values = (config.num_blocks + 1) * per_block + 2 * bond_values
+            values += 48 + 2 * config.head_width
+        else:
+            values = 20 * config.vector_channels + 3 * config.scalar_channels
+            values += 2 * bond_values + 48
     elif isinstance(config, ModelConfig):
         values = 7 * max(*config.widths, config.resolved_head_width, 3) + 16
     else:
@@ -290,6 +299,8 @@ def halo_forward(
 ) -> torch.Tensor:
     """Torques (B, 3, R, C) of the sites inside a halo-padded block (B, 3, R + 2 h, C + 2 h).
 
+    (Any number of output channels: a model returning (B, K, ...) gives (B, K, R, C).)
+
     ``padded`` holds R x C sites surrounded by ``halo`` = h rows and columns of their true
     neighbours (a periodic wrap, or the halos received from other processes): the network runs
     on windows of (tile_rows + 2 h) x (tile_cols + 2 h) sites, ``windows_per_pass`` at a time,
@@ -301,7 +312,7 @@ def halo_forward(
     R, C = rows - 2 * h, cols - 2 * h
     if not (0 < tile_rows <= R and 0 < tile_cols <= C):
         raise ValueError(f"tiles of {tile_rows} x {tile_cols} sites do not fit the {R} x {C} block")
-    out = padded.new_empty((B, 3, R, C))
+    out = None  # (B, channels of the model's output, R, C), allocated at the first pass
     windows = [
         (b, rows_k, cols_k)
         for b in range(B)
@@ -315,6 +326,8 @@ def halo_forward(
             [padded[b, :, wi : wi + H, wj : wj + W] for b, (wi, _, _), (wj, _, _) in group]
         )
         result = model(batch)
+        if out is None:
+            out = padded.new_empty((B, result.shape[1], R, C))
         for k, (b, (wi, i, i_end), (wj, j, j_end)) in enumerate(group):
             out[b, :, i:i_end, j:j_end] = result[
                 k, :, h + i - wi : h + i_end - wi, h + j - wj : h + j_end - wj

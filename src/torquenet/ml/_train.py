@@ -24,7 +24,12 @@ from tqdm.auto import tqdm
 from torquenet._device import resolve_device
 from torquenet._validation import check_float, check_int
 from torquenet.config import save_config, to_mapping
-from torquenet.ml._architectures import AnyModelConfig, TorqueModel, build_model
+from torquenet.ml._architectures import (
+    AnyModelConfig,
+    TorqueModel,
+    build_model,
+    is_energy_model,
+)
 from torquenet.ml._checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from torquenet.ml._datasets import (
     MAX_START_TYPES,
@@ -39,8 +44,9 @@ from torquenet.ml._distributed import (
     barrier,
     setup_distributed,
 )
+from torquenet.ml._energy import EnergyModelConfig
 from torquenet.ml._equivariant import EquivariantModelConfig
-from torquenet.ml._loss import relative_l1_loss, relative_l1_per_site
+from torquenet.ml._loss import energy_per_site_loss, relative_l1_loss, relative_l1_per_site
 from torquenet.ml._model import ModelConfig
 from torquenet.ml._model_file import save_model_file
 from torquenet.ml._train_log import TensorBoardLog, write_csv_log
@@ -61,9 +67,10 @@ class TrainConfig:
 
     Parameters
     ----------
-    model : ModelConfig or EquivariantModelConfig
+    model : ModelConfig, EquivariantModelConfig or EnergyModelConfig
         Architecture (default: the 2-core-CPU ResNet preset); in YAML,
-        ``model: {architecture: equivariant, ...}`` selects the exactly equivariant network.
+        ``model: {architecture: equivariant, ...}`` selects the exactly equivariant network,
+        ``architecture: energy`` the conservative one (learned Omega, fields by autograd).
     batch_size : int
         Global samples per optimiser step, split evenly over the processes of a distributed run
         (so it must be a multiple of the world size).
@@ -92,8 +99,14 @@ class TrainConfig:
     initial_model : str
         Model file to start from instead of random weights ("" = random): same architecture,
         or a narrower equivariant network of the same depth, widened without changing its
-        output (:func:`~torquenet.ml.widen_equivariant`).  Its physics must
-        match the dataset's.
+        output (:func:`~torquenet.ml.widen_equivariant`), or (for an energy model) an
+        equivariant torque model whose backbone it takes over (direct pre-training,
+        conservative fine-tuning).  Its physics must match the dataset's.
+    energy_loss_weight : float
+        Energy models only: the loss is Eq. (11) plus this weight times the mean
+        |Omega_pred - Omega| per site in units of the torque scale
+        (:func:`~torquenet.ml.energy_per_site_loss`); needs datasets that store Omega.
+        0 trains on torques alone (Omega then only up to a constant).
     """
 
     model: AnyModelConfig = field(default_factory=ModelConfig)
@@ -110,13 +123,15 @@ class TrainConfig:
     device: str = "auto"
     num_workers: int = 0
     initial_model: str = ""
+    energy_loss_weight: float = 1.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.model, (ModelConfig, EquivariantModelConfig)):
+        if not isinstance(self.model, (ModelConfig, EquivariantModelConfig, EnergyModelConfig)):
             raise TypeError(
-                f"model must be a ModelConfig or EquivariantModelConfig, got "
-                f"{type(self.model).__name__}"
+                f"model must be a ModelConfig, EquivariantModelConfig or EnergyModelConfig, "
+                f"got {type(self.model).__name__}"
             )
+        check_float("energy_loss_weight", self.energy_loss_weight, minimum=0.0)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("epochs", self.epochs, minimum=1)
         lr = check_float("learning_rate", self.learning_rate, minimum=0.0, strict_minimum=True)
@@ -229,6 +244,10 @@ def train(
         torque_scale=train_summary.mean_torque_magnitude,
         generator=torch.Generator().manual_seed(config.seed),
     ).to(device)
+    if is_energy_model(model):
+        _check_energy_labels(config, train_summary, val_summary)
+        if train_summary.mean_grand_potential_per_site is not None:
+            model.energy_offset.fill_(train_summary.mean_grand_potential_per_site)
     optimizer, scheduler = _build_optimizer(config, model)
     state = _restore_or_start(out_dir, resume, identity, model, optimizer, scheduler, context)
     if config.initial_model and state.epochs_completed == 0:
@@ -275,6 +294,22 @@ def train(
         stopped_early=state.stopped_early,
         history=tuple(state.history),
     )
+
+
+def _check_energy_labels(
+    config: TrainConfig, train_summary: DatasetSummary, val_summary: DatasetSummary
+) -> None:
+    """An energy loss needs Omega on every frame of both splits."""
+    if config.energy_loss_weight == 0:
+        return
+    for split, summary in (("training", train_summary), ("validation", val_summary)):
+        if summary.mean_grand_potential_per_site is None:
+            raise ValueError(
+                f"energy_loss_weight = {config.energy_loss_weight} needs Omega "
+                f"(grand_potential_per_site) on every {split} frame, and the {split} data lack "
+                f"it: label them with a solver that has an energy (ED, KPM), or set "
+                f"energy_loss_weight: 0"
+            )
 
 
 def _join_processes(config: TrainConfig) -> tuple[DistributedContext, torch.device]:
@@ -414,6 +449,8 @@ class _Run:
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.show_progress = show_progress and context.is_main
+        #: Weight of the Omega term (energy models with energy labels; else 0).
+        self.energy_weight = config.energy_loss_weight if is_energy_model(model) else 0.0
         self.wrapped: torch.nn.Module = (
             DistributedDataParallel(
                 model, device_ids=[device.index] if device.type == "cuda" else None
@@ -455,12 +492,21 @@ class _Run:
         train_seconds = time.perf_counter() - start
         val_sums = self._validate(val_loader)
         elapsed = time.perf_counter() - start
+        val_sums, energy_sums = val_sums[:MAX_START_TYPES], val_sums[MAX_START_TYPES]
         totals = val_sums.sum(dim=0)
         row: dict[str, float] = {
             "epoch": epoch + 1,
             "train_loss": train_loss,
             "val_loss": float(totals[0] / totals[1]),
         }
+        if self.energy_weight:
+            # val_loss is the training objective (torques + weighted Omega term), which
+            # selects the best model; the parts are logged too.
+            energy_mae = float(energy_sums[0] / energy_sums[1])
+            row["val_torque_loss"] = row["val_loss"]
+            row["val_energy_mae_per_site"] = energy_mae
+            scale = float(self.model.torque_scale)
+            row["val_loss"] = row["val_loss"] + self.energy_weight * energy_mae / scale
         for start_type in range(MAX_START_TYPES):
             loss_sum, count = val_sums[start_type]
             if count > 0:
@@ -486,7 +532,16 @@ class _Run:
             spins = batch["spins"].to(self.device, non_blocking=True)
             torques = batch["torques"].to(self.device, non_blocking=True)
             self.optimizer.zero_grad(set_to_none=True)
-            loss = relative_l1_loss(self.wrapped(spins), torques)
+            if self.energy_weight:
+                predicted, site_energies = self.wrapped(spins, with_energy=True)
+                omega = batch["grand_potential_per_site"].to(self.device)
+                loss = relative_l1_loss(predicted, torques) + self.energy_weight * (
+                    energy_per_site_loss(
+                        site_energies.mean(dim=(1, 2)), omega, self.model.torque_scale
+                    )
+                )
+            else:
+                loss = relative_l1_loss(self.wrapped(spins), torques)
             loss.backward()
             self.optimizer.step()
             sites = torques[:, 0].numel()
@@ -501,15 +556,24 @@ class _Run:
 
     @torch.no_grad()
     def _validate(self, loader: DataLoader) -> torch.Tensor:
-        """(MAX_START_TYPES, 2) sums of Eq. (11) site terms and site counts per start type."""
+        """(MAX_START_TYPES + 1, 2): sums of Eq. (11) site terms and site counts per start
+        type, then (sum of |Omega error| per site, frames) for energy models (else zeros)."""
         self.model.eval()
-        loss_sums = torch.zeros(MAX_START_TYPES, dtype=torch.float64, device=self.device)
+        loss_sums = torch.zeros(MAX_START_TYPES + 1, dtype=torch.float64, device=self.device)
         site_counts = torch.zeros_like(loss_sums)
         for batch in loader:
             spins = batch["spins"].to(self.device)
             torques = batch["torques"].to(self.device)
             start = torch.as_tensor(batch["start_type"], device=self.device)
-            per_sample = relative_l1_per_site(self.model(spins), torques).sum(dim=(1, 2))
+            if self.energy_weight:
+                predicted, site_energies = self.model(spins, with_energy=True)
+                omega = batch["grand_potential_per_site"].to(self.device)
+                error = (site_energies.double().mean(dim=(1, 2)) - omega.double()).abs()
+                loss_sums[MAX_START_TYPES] += error.sum()
+                site_counts[MAX_START_TYPES] += len(error)
+            else:
+                predicted = self.model(spins)
+            per_sample = relative_l1_per_site(predicted, torques).sum(dim=(1, 2))
             loss_sums.index_add_(0, start, per_sample.double())
             site_counts.index_add_(0, start, torch.full_like(loss_sums[start], spins[0, 0].numel()))
         return all_reduce_sum(torch.stack([loss_sums, site_counts], dim=1), self.context)

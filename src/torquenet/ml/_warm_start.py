@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from torquenet.ml._architectures import TorqueModel
+from torquenet.ml._energy import EnergyModelConfig, EquivariantEnergyCNN
 from torquenet.ml._equivariant import EquivariantModelConfig, EquivariantTorqueCNN
 from torquenet.ml._model_file import check_physics_matches, read_model_file
 from torquenet.model import SDModelParams
@@ -86,12 +87,57 @@ def widen_equivariant(
         model.torque_scale.copy_(trained["torque_scale"])
 
 
+#: Backbone hyper-parameters an energy model must share with the torque model it starts from.
+BACKBONE_FIELDS = (
+    "vector_channels",
+    "scalar_channels",
+    "num_blocks",
+    "radius",
+    "bond_basis_degree",
+)
+
+
+def backbone_from_torque_model(
+    model: EquivariantEnergyCNN,
+    trained: dict[str, torch.Tensor],
+    trained_config: EquivariantModelConfig,
+) -> None:
+    """Start an energy model from a trained torque network: its backbone, a fresh energy head.
+
+    Direct pre-training, conservative fine-tuning: the lift and the blocks (the features)
+    are copied; the torque head is dropped and the energy head keeps its fresh weights.
+    The nonlinearity may differ (ReLU features seed a SiLU network well: the two agree away
+    from zero).
+    """
+    new = model.config
+    if any(getattr(new, k) != getattr(trained_config, k) for k in BACKBONE_FIELDS):
+        raise ValueError(
+            "an energy model starts from a torque model with the same backbone: "
+            + ", ".join(
+                f"{k} trained {getattr(trained_config, k)} vs requested {getattr(new, k)}"
+                for k in BACKBONE_FIELDS
+                if getattr(new, k) != getattr(trained_config, k)
+            )
+        )
+    backbone = {k: v for k, v in trained.items() if not k.startswith("head.")}
+    backbone.pop("torque_scale")
+    missing, unexpected = model.load_state_dict(backbone, strict=False)
+    fresh = {"energy_hidden.weight", "energy_hidden.bias", "energy_out.weight"}
+    fresh |= {"energy_out.bias", "torque_scale", "energy_offset"}
+    if unexpected or set(missing) - fresh:
+        raise ValueError(f"backbone mismatch: missing {missing}, unexpected {unexpected}")
+    with torch.no_grad():
+        model.torque_scale.copy_(trained["torque_scale"])
+
+
 def initialize_from_file(model: TorqueModel, path: str, params: SDModelParams) -> None:
     """Load the weights of a trained model file into ``model`` (warm start of training).
 
     The file's architecture must equal ``model.config``, or both must be equivariant networks
-    of the same depth with the file's no wider (then it is widened function-preservingly).
-    ``params`` (SDModelParams of the training data) must match the file's physics.
+    of the same depth with the file's no wider (then it is widened function-preservingly), or
+    ``model`` an energy model and the file an equivariant torque model with the same backbone
+    (:func:`backbone_from_torque_model`).  ``params`` (SDModelParams of the training data)
+    must match the file's physics.
     """
     info, state = read_model_file(path)
     check_physics_matches(info.params, params, f"initial model {path!r}")
@@ -103,8 +149,13 @@ def initialize_from_file(model: TorqueModel, path: str, params: SDModelParams) -
         info.model_config, EquivariantModelConfig
     ):
         widen_equivariant(model, state, info.model_config)
+    elif isinstance(model.config, EnergyModelConfig) and isinstance(
+        info.model_config, EquivariantModelConfig
+    ):
+        backbone_from_torque_model(model, state, info.model_config)
     else:
         raise ValueError(
             f"initial model {path!r} has architecture {info.model_config}, which cannot start "
-            f"a {model.config} (same architecture, or a narrower equivariant network, needed)"
+            f"a {model.config} (same architecture, a narrower equivariant network, or for an "
+            f"energy model an equivariant torque model with its backbone, needed)"
         )

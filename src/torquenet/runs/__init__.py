@@ -9,12 +9,15 @@ and own nothing numerical themselves:
   (``torchrun``; CNN solver);
 * :func:`generate`: an ensemble of trajectories as a training dataset (:class:`GenerateConfig`),
   in this process, a local process pool or on Dask;
-* :func:`run_demo`: the README's main job (:class:`DemoConfig`).
+* :func:`run_demo`: the README's main job (:class:`DemoConfig`);
+* :func:`run_monte_carlo`: Metropolis sampling with a learned energy model
+  (:class:`MonteCarloConfig`, ``torquenet mc``).
 """
 
 from torquenet.runs._demo import DEMO_PERTURBATION, DemoConfig, run_demo
 from torquenet.runs._domain import check_domain_config, simulate_domains
 from torquenet.runs._generate import SAMPLING_MODES, GenerateConfig, generate, run_unit
+from torquenet.runs._monte_carlo import MonteCarloConfig, load_energy_model, run_monte_carlo
 from torquenet.runs._simulate import bath_parameters, simulate
 from torquenet.runs._simulation_config import (
     INIT_KINDS,
@@ -26,7 +29,7 @@ from torquenet.runs._simulation_config import (
     seed_derivation,
     work_directory,
 )
-from torquenet.runs._solvers import FieldsConfig, build_solver, compute_fields
+from torquenet.runs._solvers import FieldsConfig, build_solver, compute_fields, energy_record
 from torquenet.runs._trajectory_files import ProgressCallback, StepProgressBar, read_unfinished
 
 __all__ = [
@@ -40,11 +43,15 @@ __all__ = [
     "ProgressCallback",
     "SimulationConfig",
     "StepProgressBar",
+    "MonteCarloConfig",
+    "load_energy_model",
+    "run_monte_carlo",
     "bath_parameters",
     "build_solver",
     "check_domain_config",
     "check_settings",
     "compute_fields",
+    "energy_record",
     "frame_steps",
     "generate",
     "initial_spins",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from numpy.typing import NDArray
 
 from torquenet._typing import FieldResult, FieldSolver
@@ -56,7 +57,11 @@ def build_solver(config: SolverConfig, model: SDModelParams | None = None) -> Fi
     if config.kind == "cnn":
         path = resolve_model_file(config.cnn.model_file)
         return CNNSolver.from_file(
-            path, model, device=config.cnn.device, max_memory=config.cnn.max_memory
+            path,
+            model,
+            device=config.cnn.device,
+            max_memory=config.cnn.max_memory,
+            dtype=config.cnn.dtype,
         )
     raise AssertionError(f"unhandled solver kind {config.kind!r}")  # guarded in SolverConfig
 
@@ -70,6 +75,28 @@ def compute_fields(spins: NDArray, config: FieldsConfig | None = None) -> FieldR
     config = FieldsConfig() if config is None else config
     solver = build_solver(config.solver, config.model)
     return checked_result(solver.compute(spins), solver)
+
+
+def energy_record(result: FieldResult, spins: NDArray, solver_kind: str) -> dict | None:
+    """The ``F.energy.json`` record of ``torquenet fields``: Omega of the L x L cell and per
+    site (t1, electronic, no Zeeman term), or None for solvers without an energy.
+
+    For a batch (B, L, L, 3) both are lists of B numbers.
+    """
+    if result.grand_potential is None:
+        return None
+    L = int(spins.shape[-2])
+    omega = np.asarray(result.grand_potential, dtype=np.float64)
+    per_site = omega / (L * L)
+    return {
+        "grand_potential": omega.tolist(),
+        "grand_potential_per_site": per_site.tolist(),
+        "L": L,
+        "solver": solver_kind,
+        "units": "t1",
+        "definition": "electronic grand potential Omega of the L x L cell (for ED with "
+        "twists: the twist average), H_ext's Zeeman term not included",
+    }
 
 
 def checked_result(result: FieldResult, solver: FieldSolver) -> FieldResult:

@@ -34,11 +34,19 @@ class LearnedModelParams:
         Memory budget (bytes) of one forward pass; larger lattices are evaluated tile by tile
         with a halo of the network's receptive radius (identical fields to float32 rounding).
         None: the default budget (:data:`torquenet.ml.DEFAULT_MAX_MEMORY`, 256 MiB).
+    dtype : str
+        "float32" (the training precision; default) or "float64" (a double-precision copy of
+        the network, for energy differences and derivative checks).
     """
 
     model_file: str = ""
     device: str = "cpu"
     max_memory: int | None = None
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"cnn.dtype must be 'float32' or 'float64', got {self.dtype!r}")
 
 
 @dataclass(frozen=True)
