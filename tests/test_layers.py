@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("textures",),
     ("observables",),
     ("solvers",),
-    ("dynamics",),
+    ("dynamics", "sampling"),
     ("data",),
     ("ml",),
     ("analysis",),

@@ -217,3 +217,29 @@ def test_train_config_reads_from_yaml(tmp_path):
     path.write_text("model:\n  width: [16]\n")
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['width'\]"):
         load_config(path, TrainConfig)
+
+
+def test_time_budget_stops_training_and_can_be_raised_on_resume(tiny_datasets, tmp_path):
+    train_set, val_set = tiny_datasets
+    tiny_budget = dataclasses.replace(QUICK, epochs=50, time_budget_seconds=1e-9)
+    result = train(tiny_budget, train_set, val_set, tmp_path, params=PARAMS)
+    assert result.epochs_completed == 1  # the first epoch already spends the budget
+    spent = sum(row["epoch_seconds"] for row in result.history)
+    more = dataclasses.replace(tiny_budget, time_budget_seconds=spent + 1e-9, epochs=3)
+    assert train(more, train_set, val_set, tmp_path, params=PARAMS).epochs_completed >= 2
+    with pytest.raises(ValueError, match="time_budget_seconds"):
+        TrainConfig(time_budget_seconds=-1.0)
+
+
+def test_checkpoints_from_before_later_options_still_resume(tiny_datasets, tmp_path):
+    """A checkpoint whose train_config lacks an option added later resumes under its default."""
+    train_set, val_set = tiny_datasets
+    train(dataclasses.replace(QUICK, epochs=1), train_set, val_set, tmp_path, params=PARAMS)
+    payload = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    for name in ("energy_loss_weight", "time_budget_seconds"):
+        del payload["run_identity"]["train_config"][name]
+    torch.save(payload, tmp_path / "checkpoint.pt")
+    assert train(QUICK, train_set, val_set, tmp_path, params=PARAMS).epochs_completed == 3
+    with pytest.raises(ValueError, match="energy_loss_weight"):
+        other = dataclasses.replace(QUICK, energy_loss_weight=0.5)
+        train(other, train_set, val_set, tmp_path, params=PARAMS)

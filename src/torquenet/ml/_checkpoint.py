@@ -24,7 +24,14 @@ CHECKPOINT_VERSION = 1
 
 #: TrainConfig fields that may differ between the interrupted run and its resumption: they change
 #: how long or where the run goes on, not what any completed epoch computed.
-RESUMABLE_CHANGES = frozenset({"epochs", "device", "num_workers", "early_stopping_patience"})
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "device", "num_workers", "early_stopping_patience", "time_budget_seconds"}
+)
+
+#: Training options added after checkpoints of format 1 were first written, with the value that
+#: reproduces the behaviour from before they existed: a checkpoint without the key resumes
+#: under that value.
+LATER_OPTIONS = {"energy_loss_weight": 1.0, "time_budget_seconds": 0.0}
 
 
 @dataclass
@@ -133,6 +140,8 @@ def _identity_differences(saved: dict, current: dict) -> list[str]:
         old, new = saved.get(key), current.get(key)
         if key == "train_config" and isinstance(old, dict) and isinstance(new, dict):
             for name in sorted(set(old) | set(new)):
+                if name not in old and name in LATER_OPTIONS and new[name] == LATER_OPTIONS[name]:
+                    continue
                 if name not in RESUMABLE_CHANGES and old.get(name) != new.get(name):
                     was, now = old.get(name), new.get(name)
                     diffs.append(f"train_config.{name} (was {was!r}, now {now!r})")

@@ -107,6 +107,10 @@ class TrainConfig:
         |Omega_pred - Omega| per site in units of the torque scale
         (:func:`~torquenet.ml.energy_per_site_loss`); needs datasets that store Omega.
         0 trains on torques alone (Omega then only up to a constant).
+    time_budget_seconds : float
+        Stop after the first epoch at which the summed epoch times of the run (training plus
+        validation, over all resumes) reach this; 0 = no budget.  For comparisons at equal
+        training cost; it may be raised on resume to continue.
     """
 
     model: AnyModelConfig = field(default_factory=ModelConfig)
@@ -124,6 +128,7 @@ class TrainConfig:
     num_workers: int = 0
     initial_model: str = ""
     energy_loss_weight: float = 1.0
+    time_budget_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, (ModelConfig, EquivariantModelConfig, EnergyModelConfig)):
@@ -132,6 +137,7 @@ class TrainConfig:
                 f"got {type(self.model).__name__}"
             )
         check_float("energy_loss_weight", self.energy_loss_weight, minimum=0.0)
+        check_float("time_budget_seconds", self.time_budget_seconds, minimum=0.0)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("epochs", self.epochs, minimum=1)
         lr = check_float("learning_rate", self.learning_rate, minimum=0.0, strict_minimum=True)
@@ -271,7 +277,7 @@ def train(
     )
     try:
         for epoch in range(state.epochs_completed, config.epochs):
-            if state.stopped_early:
+            if state.stopped_early or _budget_spent(state, config):
                 break
             sampler.set_epoch(epoch)
             if augmented is not None:
@@ -360,6 +366,22 @@ def _restore_or_start(out_dir, resume, identity, model, optimizer, scheduler, co
         out_dir.mkdir(parents=True, exist_ok=True)
         save_config(identity["train_config"], out_dir / CONFIG_NAME)
     return TrainingState()
+
+
+def _budget_spent(state: TrainingState, config: TrainConfig) -> bool:
+    """True when ``time_budget_seconds`` is set and the run's epochs have used it up."""
+    if not config.time_budget_seconds:
+        return False
+    spent = sum(row.get("epoch_seconds", 0.0) for row in state.history)
+    if spent >= config.time_budget_seconds:
+        logger.info(
+            "time budget of %.0f s reached after epoch %d (%.0f s)",
+            config.time_budget_seconds,
+            state.epochs_completed,
+            spent,
+        )
+        return True
+    return False
 
 
 def _update_state(state: TrainingState, row: dict[str, float], config: TrainConfig) -> None:
