@@ -36,6 +36,7 @@ from _timing import markdown_table  # noqa: E402
 from torquenet.config import load_config  # noqa: E402
 from torquenet.data import resolve_config_path  # noqa: E402
 from torquenet.ml import (  # noqa: E402
+    EnergyModelConfig,
     EquivariantModelConfig,
     ModelConfig,
     TrainConfig,
@@ -65,11 +66,12 @@ def recipe_model(name: str):
 
 
 def describe(config) -> str:
-    if isinstance(config, EquivariantModelConfig):
+    if isinstance(config, (EquivariantModelConfig, EnergyModelConfig)):
         bond = f", bond basis K={config.bond_basis_degree}" if config.bond_basis_degree else ""
+        kind = "energy (fields by autograd)" if isinstance(config, EnergyModelConfig) else ""
         return (
-            f"equivariant {config.vector_channels}v/{config.scalar_channels}s x "
-            f"{config.num_blocks} blocks, R={config.radius}{bond}"
+            f"equivariant {kind}{' ' if kind else ''}{config.vector_channels}v/"
+            f"{config.scalar_channels}s x {config.num_blocks} blocks, R={config.radius}{bond}"
         )
     return "ResNet " + "-".join(map(str, config.widths))
 

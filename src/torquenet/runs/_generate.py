@@ -46,6 +46,7 @@ from torquenet.observables import perpendicular_part
 from torquenet.runs._simulate import simulate
 from torquenet.runs._simulation_config import SimulationConfig, check_settings
 from torquenet.runs._solvers import build_solver, checked_result
+from torquenet.runs._trajectory_files import upgraded_config_json
 from torquenet.solvers import SolverConfig
 from torquenet.textures import SkyrmionPerturbation
 
@@ -350,7 +351,8 @@ def _open_manifest(config: GenerateConfig, root: Path) -> Manifest:
         manifest = Manifest(config=mapping, units=config.units())
         manifest.write(root)
         return manifest
-    if manifest.config != mapping:
+    # a dataset begun before the config gained an option (with a default) is the same dataset
+    if json.loads(upgraded_config_json(json.dumps(manifest.config), GenerateConfig)) != mapping:
         raise ValueError(
             f"{str(root)!r} holds a dataset generated with a different config; use a new "
             f"directory (or the original config to resume)"

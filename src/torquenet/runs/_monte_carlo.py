@@ -196,11 +196,11 @@ def run_monte_carlo(
     if overwrite and workdir.exists():
         shutil.rmtree(workdir)
     if not overwrite and out.exists():
-        _check_finished(out, workdir, config_json)
+        _check_finished(out, workdir, config_json, MonteCarloConfig)
         logger.info("%s is already finished with this configuration: nothing to do", out)
         return out
     energy_fn = energy if energy is not None else load_energy_model(config)
-    resume = _resume_point(workdir, config_json) if workdir.exists() else None
+    resume = _resume_point(workdir, config_json, MonteCarloConfig) if workdir.exists() else None
     init_seq, sweep_seq = np.random.SeedSequence(config.seed).spawn(2)
     rng = np.random.Generator(np.random.PCG64(sweep_seq))
     if resume is not None:

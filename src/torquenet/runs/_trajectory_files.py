@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from torquenet._typing import FieldResult, FieldSolver
+from torquenet.config import from_mapping, to_mapping
 from torquenet.data.schema import DATASETS
 from torquenet.data.storage import (
     Checkpoint,
@@ -195,7 +196,25 @@ def _config_difference(stored: str, current: str) -> list[str]:
     ]
 
 
-def _resume_point(workdir: Path, config_json: str) -> Checkpoint | None:
+def upgraded_config_json(stored: str, config_class: type | None) -> str:
+    """A stored config JSON as this version writes it: options added since get their defaults.
+
+    A run (or dataset) started before a config gained a field with a default is the same run
+    under that default, so it must resume; anything else (a changed value, a removed field)
+    still differs.  ``config_class`` None returns ``stored`` unchanged.
+    """
+    if config_class is None:
+        return stored
+    try:
+        upgraded = from_mapping(config_class, json.loads(stored), where="stored config")
+    except (ValueError, TypeError, FileNotFoundError):
+        return stored  # not readable as this class: compare as stored, the difference shows
+    return json.dumps(to_mapping(upgraded), sort_keys=True)
+
+
+def _resume_point(
+    workdir: Path, config_json: str, config_class: type | None = None
+) -> Checkpoint | None:
     """The newest intact checkpoint of an unfinished run (None: nothing usable, start over).
 
     The chain is read from the start; a checkpoint that is unreadable, corrupt or does not
@@ -230,7 +249,7 @@ def _resume_point(workdir: Path, config_json: str) -> Checkpoint | None:
     if not intact:
         return None
     last = intact[-1]
-    if last.config != config_json:
+    if upgraded_config_json(last.config, config_class) != config_json:
         diff = "; ".join(_config_difference(last.config, config_json))
         raise ValueError(
             f"{str(workdir)!r} holds an unfinished run with a different configuration ({diff}); "
@@ -299,12 +318,14 @@ def read_unfinished(out: str | Path) -> Trajectory:
     return Trajectory.concatenate([c.frames for c in checkpoints], attributes)
 
 
-def _check_finished(out: Path, workdir: Path, config_json: str) -> None:
+def _check_finished(
+    out: Path, workdir: Path, config_json: str, config_class: type | None = None
+) -> None:
     """Check that the existing ``out`` is a finished run of this configuration (nothing is then
     to be done); FileExistsError when it is one of another configuration."""
     existing = read_trajectory(out)  # refuses a corrupt file, naming it
     stored = str(existing.attributes["config"])
-    if stored != config_json:
+    if upgraded_config_json(stored, config_class) != config_json:
         diff = "; ".join(_config_difference(stored, config_json))
         raise FileExistsError(
             f"{str(out)!r} already holds a finished run with a different configuration ({diff}); "
@@ -375,10 +396,10 @@ def _start_point(config: SimulationConfig, out: Path, overwrite: bool) -> _Start
     if overwrite and workdir.exists():
         shutil.rmtree(workdir)
     if not overwrite and out.exists():
-        _check_finished(out, workdir, config_json)
+        _check_finished(out, workdir, config_json, type(config))
         logger.info("%s is already finished with this configuration: nothing to do", out)
         return None
-    resume = _resume_point(workdir, config_json) if workdir.exists() else None
+    resume = _resume_point(workdir, config_json, type(config)) if workdir.exists() else None
     if resume is not None:
         logger.info("resuming %s from step %d of %d", out, resume.step, config.num_steps)
         return _StartPoint(resume.spins, resume.step, resume.rng_state, True)
