@@ -4,6 +4,8 @@
 #   2. CNN field evaluations of the shipped model at L = 96, 512 and 2048 (tiled at the default
 #      256 MiB budget, and with a 16 GiB budget: untiled up to L ~ 2600),
 #      and one CNN-LLG step (two evaluations and the SIB integrator) at each L,
+#   2b. the energy head (fields by autograd) against the direct head at L = 96 and 512, and
+#      bfloat16 autocast against float32 for the shipped model's forward,
 #   3. a KPM field evaluation at L = 96 (KPMParams(device="cuda"), eager and compiled),
 #   4. one training epoch of the tiny recipe on a tiny dataset generated here,
 #   5. the domain-decomposed path: torchrun with one process (an NCCL world of size 1 on
@@ -138,6 +140,59 @@ for budget, label in ((None, "256 MiB"), (16 * 2**30, "16 GiB")):
 EOF
 # shellcheck disable=SC2086
 section "CNN fields (shipped model)" 150 "$PY" "$OUT/cnn_timing.py" "$DEVICE" $SIZES
+
+# ------------------------------------------- 2b. energy head and bf16 (same device, ratios)
+cat >"$OUT/energy_timing.py" <<'EOF'
+import sys, time
+import numpy as np
+import torch
+from torquenet.config import load_config
+from torquenet.data import resolve_config_path
+from torquenet.ml import CNNSolver, TrainConfig, build_model, load_model_file
+from torquenet.model import SDModelParams
+from torquenet.pretrained import default_model_path
+from torquenet.textures import random_spins
+
+device, sizes = sys.argv[1], [int(s) for s in sys.argv[2:]]
+recipe = load_config(resolve_config_path("energy", "train"), TrainConfig).model
+energy = build_model(recipe, 0.014, torch.Generator().manual_seed(0))
+direct, _ = load_model_file(default_model_path())
+
+
+def best(fn, n=3):
+    fn()
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return min(out)
+
+
+for L in sizes:
+    spins = random_spins(L, np.random.default_rng(0))
+    t_direct = best(lambda: CNNSolver(direct, SDModelParams(), device=device).compute(spins))
+    t_energy = best(lambda: CNNSolver(energy, SDModelParams(), device=device).compute(spins))
+    x = torch.tensor(np.moveaxis(spins, -1, 0)[None], dtype=torch.float32, device=device)
+    model = direct.to(device).eval()
+
+    def bf16():
+        with torch.inference_mode(), torch.autocast(x.device.type, dtype=torch.bfloat16):
+            model(x).float().cpu()
+
+    def fp32():
+        with torch.inference_mode():
+            model(x).cpu()
+
+    ratio = best(bf16) / best(fp32)
+    print(
+        f"RESULT L={L}: energy head {t_energy:.3g} s vs direct {t_direct:.3g} s per field "
+        f"evaluation ({t_energy / t_direct:.2f}x); bf16 autocast / float32 forward {ratio:.2f}",
+        flush=True,
+    )
+EOF
+# shellcheck disable=SC2086
+section "energy head and bf16" 90 "$PY" "$OUT/energy_timing.py" "$DEVICE" ${GPU_CHECK_ENERGY_SIZES:-96 512}
 
 # ---------------------------------------------------------------- 3. KPM field evaluation
 cat >"$OUT/kpm_timing.py" <<'EOF'

@@ -82,3 +82,18 @@ def test_domain_solver_refuses_wrong_slabs_and_solvers(solver):
         DomainCNNSolver(solver, RowSlabs(20, 2), DistributedContext())
     with pytest.raises(TypeError, match="needs a CNNSolver"):
         DomainCNNSolver(object(), RowSlabs(20, 1), DistributedContext())
+
+
+def test_an_energy_model_slab_gives_the_fields_and_omega_of_the_torus(rng):
+    from torquenet.ml import EnergyModelConfig, EquivariantEnergyCNN
+
+    config = EnergyModelConfig(4, 4, num_blocks=0, radius=1, bond_basis_degree=1, head_width=4)
+    net = EquivariantEnergyCNN(config, 0.1, torch.Generator().manual_seed(2), energy_offset=-0.3)
+    whole = CNNSolver(net, SDModelParams(), tile_size=8)
+    domain = DomainCNNSolver(whole, RowSlabs(16, 1), DistributedContext())
+    assert domain.provides_energy
+    spins = random_spins(16, rng)
+    expected = whole.compute(spins)
+    got = domain.compute(spins)
+    np.testing.assert_allclose(got.fields, expected.fields, rtol=0, atol=1e-6)
+    assert got.grand_potential == pytest.approx(expected.grand_potential, rel=1e-6)

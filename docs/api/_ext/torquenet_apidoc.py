@@ -40,6 +40,7 @@ SUBPACKAGES = (
     "torquenet.observables",
     "torquenet.solvers",
     "torquenet.dynamics",
+    "torquenet.sampling",
     "torquenet.data",
     "torquenet.ml",
     "torquenet.analysis",

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from torquenet._typing import FieldResult
 from torquenet._validation import check_int, check_spins
-from torquenet.ml._distributed import DistributedContext
+from torquenet.ml._distributed import DistributedContext, all_reduce_sum
 from torquenet.ml._field_solver import CNNSolver
 from torquenet.ml._tiling import balanced_tile, halo_forward
 from torquenet.observables import perpendicular_part
@@ -127,8 +127,6 @@ class DomainCNNSolver:
         This process's rank in the initialised process group (world size 1: no messages).
     """
 
-    provides_energy = False
-
     def __init__(self, solver: CNNSolver, slabs: RowSlabs, context: DistributedContext) -> None:
         if not isinstance(solver, CNNSolver):
             raise TypeError(
@@ -145,6 +143,9 @@ class DomainCNNSolver:
         self.slabs = slabs
         self.context = context
         self.rows = slabs.bounds(context.rank)
+        #: Energy models: every process's Omega is the whole lattice's (its slab's site
+        #: energies summed over the processes).
+        self.provides_energy = solver.provides_energy
         #: Wall time (s) this process has spent in halo exchanges (waiting for its neighbours
         #: included): the communication share of a run, for benchmarks.
         self.exchange_seconds = 0.0
@@ -156,7 +157,8 @@ class DomainCNNSolver:
         )
 
     def compute(self, spins: NDArray[np.float64]) -> FieldResult:
-        """Perpendicular fields (float64) of this process's slab (rows, L, 3)."""
+        """Perpendicular fields (float64) of this process's slab (rows, L, 3), and for energy
+        models the Omega of the whole lattice (a sum over the processes)."""
         L = self.slabs.lattice_size
         rows = self.rows[1] - self.rows[0]
         spins = check_spins(spins, square=False, name="slab spins")
@@ -166,7 +168,7 @@ class DomainCNNSolver:
                 f"slab spins must have shape ({rows}, {L}, 3), got {spins.shape}"
             )
         solver, h = self.solver, self.solver.halo
-        x = torch.from_numpy(np.ascontiguousarray(spins.transpose(2, 0, 1), dtype=np.float32))
+        x = torch.from_numpy(np.ascontiguousarray(spins.transpose(2, 0, 1), dtype=solver.dtype))
         x = x.to(solver.device)[None]
         plan = solver.tile_plan(L)
         tile_rows = balanced_tile(rows, plan.tile_size)
@@ -177,6 +179,12 @@ class DomainCNNSolver:
             self.exchange_seconds += time.perf_counter() - start
             index = torch.arange(-h, L + h, device=padded.device) % L  # periodic along rows
             padded = padded.index_select(-1, index)
-            y = halo_forward(solver.model, padded, h, tile_rows, tile_cols, plan.windows_per_pass)
-        out = np.array(y[0].cpu().numpy().transpose(1, 2, 0), dtype=np.float64, order="C")
-        return FieldResult(fields=perpendicular_part(out, spins), grand_potential=None)
+            evaluated = solver.evaluated_network
+            y = halo_forward(evaluated, padded, h, tile_rows, tile_cols, plan.windows_per_pass)
+        omega = None
+        if self.provides_energy:
+            local = float(y[0, 3].double().sum())
+            total = torch.tensor([local], dtype=torch.float64, device=y.device)
+            omega = float(all_reduce_sum(total, self.context).item())
+        out = np.array(y[0, :3].cpu().numpy().transpose(1, 2, 0), dtype=np.float64, order="C")
+        return FieldResult(fields=perpendicular_part(out, spins), grand_potential=omega)

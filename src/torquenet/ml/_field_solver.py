@@ -121,8 +121,11 @@ class CNNSolver:
         self.model = model.to(self.device, self._torch_dtype).eval()
         #: True for energy models: ``compute`` also returns Omega.
         self.provides_energy = is_energy_model(model)
-        #: What the tiled evaluator runs: the network, or (energy) network + site energies.
-        self._evaluated = SiteEnergyOutputs(self.model) if self.provides_energy else self.model
+        #: What the tiled evaluators run: the network, or (energy models) a wrapper returning
+        #: the torques and the site energy as 4 channels.
+        self.evaluated_network = (
+            SiteEnergyOutputs(self.model) if self.provides_energy else self.model
+        )
         #: Memory budget (bytes) of one forward pass; decides the tiling (:meth:`tile_plan`).
         self.max_memory = check_max_memory(model.config, max_memory)
         self.tile_size = None if tile_size is None else check_int("tile_size", tile_size, minimum=1)
@@ -186,7 +189,7 @@ class CNNSolver:
         # one pass each way: (B, L, L, 3) float64 <-> contiguous (B, 3, L, L) float32
         x = torch.from_numpy(np.ascontiguousarray(flat.transpose(0, 3, 1, 2), dtype=self.dtype))
         with torch.inference_mode():
-            y = tiled_forward(self._evaluated, x.to(self.device), self.tile_plan(L)).cpu()
+            y = tiled_forward(self.evaluated_network, x.to(self.device), self.tile_plan(L)).cpu()
         out = np.array(y[:, :3].numpy().transpose(0, 2, 3, 1), dtype=np.float64, order="C")
         omega = None
         if self.provides_energy:

@@ -22,14 +22,7 @@ import numpy as np
 
 from torquenet._validation import check_float, check_int
 from torquenet.config import to_mapping
-from torquenet.data.storage import (
-    Checkpoint,
-    Trajectory,
-    git_revision,
-    read_checkpoint,
-    write_checkpoint,
-    write_trajectory,
-)
+from torquenet.data.storage import Checkpoint, Trajectory, write_checkpoint
 from torquenet.ml import CNNSolver, SiteEnergies, is_energy_model
 from torquenet.model import SDModelParams
 from torquenet.observables import magnetization, topological_charge
@@ -43,8 +36,8 @@ from torquenet.runs._simulation_config import (
 from torquenet.runs._trajectory_files import (
     ProgressCallback,
     _check_finished,
-    _checkpoint_chain,
     _resume_point,
+    join_checkpoint_chain,
 )
 from torquenet.sampling import MetropolisParams, metropolis_sweep, start_state
 from torquenet.solvers import LearnedModelParams
@@ -251,7 +244,6 @@ def _write_checkpoint(workdir, sweep, previous, spins, rng, config_json, frames,
 
 
 def _assemble(workdir: Path, out: Path, config, acceptance: float, override) -> Path:
-    checkpoints = [read_checkpoint(path) for path in _checkpoint_chain(workdir)]
     attributes = {
         "config": config.to_json(),
         "seed": config.seed,
@@ -262,17 +254,7 @@ def _assemble(workdir: Path, out: Path, config, acceptance: float, override) -> 
         "sweeps_per_temperature": config.sweeps_per_temperature,
         "acceptance_last_segment": float(acceptance),
     }
-    revision = git_revision()
-    if revision is not None:
-        attributes["git_hash"] = revision
     if override is not None:
         attributes["field_solver"] = repr(override)
-    trajectory = Trajectory.concatenate([c.frames for c in checkpoints], attributes)
     expected = frame_steps(config.num_sweeps, config.save_every)
-    if trajectory.steps.tolist() != expected:
-        raise RuntimeError(
-            f"internal error: saved sweeps {trajectory.steps.tolist()}, expected {expected}"
-        )
-    write_trajectory(out, trajectory)
-    shutil.rmtree(workdir)
-    return out
+    return join_checkpoint_chain(workdir, out, attributes, expected)

@@ -344,6 +344,26 @@ def _assemble(
     extra_attributes: dict[str, Any] | None = None,
 ) -> Path:
     """Join the checkpoint chain into the trajectory file ``out`` (atomically) and clean up."""
+    attributes = {
+        "config": config.to_json(),
+        "seed": config.seed,
+        "seed_derivation": seed_derivation(config.noise),
+        "llg_equation": LLG_EQUATION,
+        "num_processes": int(num_processes),
+        **(extra_attributes or {}),
+    }
+    if solver_override is not None:
+        attributes["field_solver"] = repr(solver_override)
+    expected = frame_steps(config.num_steps, config.save_every)
+    return join_checkpoint_chain(workdir, out, attributes, expected)
+
+
+def join_checkpoint_chain(
+    workdir: Path, out: Path, attributes: dict[str, Any], expected_steps: list[int]
+) -> Path:
+    """Write the frames of the checkpoint chain in ``workdir`` as one trajectory file ``out``
+    (atomically; root ``attributes`` plus the git revision), check that they are the frames of
+    ``expected_steps``, and remove ``workdir``."""
     checkpoints = [read_checkpoint(path) for path in _checkpoint_chain(workdir)]
     previous = -1
     for ckpt in checkpoints:
@@ -353,25 +373,15 @@ def _assemble(
                 f"{ckpt.previous_step}, expected {previous}"
             )
         previous = ckpt.step
-    attributes = {
-        "config": config.to_json(),
-        "seed": config.seed,
-        "seed_derivation": seed_derivation(config.noise),
-        "llg_equation": LLG_EQUATION,
-        "num_processes": int(num_processes),
-        **(extra_attributes or {}),
-    }
+    attributes = dict(attributes)
     revision = git_revision()
     if revision is not None:
         attributes["git_hash"] = revision
-    if solver_override is not None:
-        attributes["field_solver"] = repr(solver_override)
     trajectory = Trajectory.concatenate([c.frames for c in checkpoints], attributes)
-    expected = frame_steps(config.num_steps, config.save_every)
-    if trajectory.steps.tolist() != expected:
+    if trajectory.steps.tolist() != expected_steps:
         raise RuntimeError(
             f"internal error: saved frames at steps {trajectory.steps.tolist()}, expected "
-            f"{expected}"
+            f"{expected_steps}"
         )
     write_trajectory(out, trajectory)
     shutil.rmtree(workdir)
