@@ -115,6 +115,7 @@ def test_different_config_in_same_directory_is_refused(tiny_dataset):
         generate(_config(seed=5), tiny_dataset)
 
 
+@pytest.mark.slow  # ~20-30 s: starts a process pool and a Dask cluster
 def test_process_pool_and_dask_give_identical_files(tmp_path):
     distributed = pytest.importorskip("distributed")
     config = _config(num_steps=20)
