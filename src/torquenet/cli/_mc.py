@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Metropolis Monte Carlo with an energy model (exp(-E/T) sampling, annealing)",
         description="Sample exp(-E/T), E = Omega_model - H_ext . sum S, with single-spin "
         "Metropolis moves of a learned energy model (architecture 'energy'); sites farther "
-        "apart than twice the model's receptive radius are updated together, so every energy "
+        "apart than twice the model's site-energy radius are updated together, so every energy "
         "difference is exact for the model.  Anneals through --temperatures "
         "(--sweeps-per-temperature each) and writes frames every --save-every sweeps in the "
         "trajectory schema (steps = sweeps).  Checkpointed: rerun the same command to resume.",
