@@ -8,12 +8,14 @@ and treat a finished run of the same configuration as done (a no-op that reports
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from torquenet._validation import check_float
 from torquenet.config import from_mapping, read_yaml
-from torquenet.runs import FieldsConfig
+from torquenet.runs import FieldsConfig, StepProgressBar, work_directory
 from torquenet.solvers import SOLVER_KINDS
 
 
@@ -161,3 +163,21 @@ def fields_config_from_args(args: argparse.Namespace) -> FieldsConfig:
     if args.device is not None:
         solver = replace(solver, **{solver.kind: replace(solver.settings, device=args.device)})
     return FieldsConfig(model=model, solver=solver)
+
+
+def run_resumable(job: Callable[[StepProgressBar], object], out: Path, description: str) -> int:
+    """Run ``job(progress_bar)`` (a checkpointed run writing ``out``); 130 after Ctrl-C, with
+    where the progress is kept, else 0.  The bar is closed either way."""
+    bar = StepProgressBar(description)
+    try:
+        job(bar)
+    except KeyboardInterrupt:
+        bar.close()
+        logging.getLogger("torquenet.cli").warning(
+            "interrupted; progress is kept in %s: run the same command again to resume",
+            work_directory(out),
+        )
+        return 130
+    finally:
+        bar.close()
+    return 0

@@ -6,15 +6,9 @@ import argparse
 import logging
 from dataclasses import replace
 
-from torquenet.cli._common import output_file
+from torquenet.cli._common import output_file, run_resumable
 from torquenet.config import from_mapping, read_yaml, save_config
-from torquenet.runs import (
-    INIT_KINDS,
-    MonteCarloConfig,
-    StepProgressBar,
-    run_monte_carlo,
-    work_directory,
-)
+from torquenet.runs import INIT_KINDS, MonteCarloConfig, StepProgressBar, run_monte_carlo
 
 logger = logging.getLogger(__name__)
 
@@ -102,18 +96,12 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     out = output_file(args.out, ".h5", overwrite=True)  # run_monte_carlo resumes or refuses
     out.parent.mkdir(parents=True, exist_ok=True)
-    bar = StepProgressBar("Metropolis")
-    try:
+
+    def job(bar: StepProgressBar) -> None:
         run_monte_carlo(config, out, progress=bar, overwrite=args.overwrite)
-    except KeyboardInterrupt:
-        bar.close()
-        logger.warning(
-            "interrupted; progress is kept in %s: run the same command again to resume",
-            work_directory(out),
-        )
+
+    if run_resumable(job, out, "Metropolis"):
         return 130
-    finally:
-        bar.close()
     save_config(config, out.with_suffix(".config.yaml"))
     logger.info("wrote Monte Carlo trajectory %s", out)
     return 0

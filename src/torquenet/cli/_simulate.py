@@ -7,7 +7,12 @@ import logging
 import os
 
 from torquenet._device import resolve_device
-from torquenet.cli._common import add_solver_arguments, fields_config_from_args, output_file
+from torquenet.cli._common import (
+    add_solver_arguments,
+    fields_config_from_args,
+    output_file,
+    run_resumable,
+)
 from torquenet.config import save_config
 from torquenet.dynamics import NOISE_KINDS, LLGParams
 from torquenet.ml import DistributedContext, setup_distributed
@@ -18,7 +23,6 @@ from torquenet.runs import (
     check_domain_config,
     simulate,
     simulate_domains,
-    work_directory,
 )
 
 logger = logging.getLogger(__name__)
@@ -157,8 +161,8 @@ def run(args: argparse.Namespace) -> int:
     context = _process_group(config)
     if context is None or context.is_main:
         out.parent.mkdir(parents=True, exist_ok=True)
-    bar = StepProgressBar()
-    try:
+
+    def job(bar: StepProgressBar) -> None:
         if context is not None:
             simulate_domains(
                 config,
@@ -170,15 +174,9 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             simulate(config, out, progress=bar, overwrite=args.overwrite, force=args.force)
-    except KeyboardInterrupt:
-        bar.close()
-        logger.warning(
-            "interrupted; progress is kept in %s: run the same command again to resume",
-            work_directory(out),
-        )
+
+    if run_resumable(job, out, "LLG"):
         return 130
-    finally:
-        bar.close()
     if context is None or context.is_main:
         save_config(config, out.with_suffix(".config.yaml"))
         logger.info("wrote trajectory %s", out)
