@@ -175,6 +175,17 @@ def omega_pairs():
     return spins, torques, np.asarray(result.grand_potential), np.arange(16) % 2
 
 
+def _splits(omega_pairs, with_omega: bool):
+    """(train, validation): the first 12 and the last 4 textures, with or without Omega."""
+    spins, torques, omega, starts = omega_pairs
+    return tuple(
+        TensorPairDataset.from_site_arrays(
+            spins[rows], torques[rows], starts[rows], omega[rows] if with_omega else None
+        )
+        for rows in (slice(0, 12), slice(12, None))
+    )
+
+
 def _config(**extra):
     settings = {"batch_size": 4, "epochs": 3, "device": "cpu", "learning_rate": 3e-3, **extra}
     model = EnergyModelConfig(4, 4, num_blocks=1, radius=1, bond_basis_degree=1, head_width=4)
@@ -182,11 +193,8 @@ def _config(**extra):
 
 
 def test_energy_model_trains_on_torques_and_omega(omega_pairs, single_thread, tmp_path):
-    spins, torques, omega, starts = omega_pairs
-    train_set = TensorPairDataset.from_site_arrays(
-        spins[:12], torques[:12], starts[:12], omega[:12]
-    )
-    val_set = TensorPairDataset.from_site_arrays(spins[12:], torques[12:], starts[12:], omega[12:])
+    spins, torques, omega, _ = omega_pairs
+    train_set, val_set = _splits(omega_pairs, with_omega=True)
     result = train(
         _config(),
         train_set,
@@ -214,9 +222,7 @@ def test_energy_model_trains_on_torques_and_omega(omega_pairs, single_thread, tm
 
 
 def test_energy_loss_without_omega_labels_is_refused(omega_pairs, tmp_path):
-    spins, torques, _, starts = omega_pairs
-    train_set = TensorPairDataset.from_site_arrays(spins[:12], torques[:12], starts[:12])
-    val_set = TensorPairDataset.from_site_arrays(spins[12:], torques[12:], starts[12:])
+    train_set, val_set = _splits(omega_pairs, with_omega=False)
     with pytest.raises(ValueError, match="energy_loss_weight = 1.0 needs Omega"):
         train(
             _config(),

@@ -106,8 +106,6 @@ class TensorPairDataset(Dataset):
         torques_t = torch.from_numpy(np.ascontiguousarray(torques)).permute(0, 3, 1, 2)
         if start_types is not None:
             start_types = torch.as_tensor(np.asarray(start_types), dtype=torch.int64)
-        if grand_potentials is not None:
-            grand_potentials = torch.as_tensor(np.asarray(grand_potentials), dtype=torch.float64)
         return cls(spins_t, torques_t, start_types, grand_potentials)
 
     def __len__(self) -> int:

@@ -117,8 +117,7 @@ class CNNSolver:
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = dtype
-        self._torch_dtype = torch.float32 if dtype == "float32" else torch.float64
-        self.model = model.to(self.device, self._torch_dtype).eval()
+        self.model = model.to(self.device, getattr(torch, dtype)).eval()
         #: True for energy models: ``compute`` also returns Omega.
         self.provides_energy = is_energy_model(model)
         #: What the tiled evaluators run: the network, or (energy models) a wrapper returning
@@ -186,7 +185,7 @@ class CNNSolver:
         batch_shape = spins.shape[:-3]
         L = spins.shape[-2]
         flat = spins.reshape(-1, L, L, 3)
-        # one pass each way: (B, L, L, 3) float64 <-> contiguous (B, 3, L, L) float32
+        # one pass each way: (B, L, L, 3) float64 <-> contiguous (B, 3, L, L) in self.dtype
         x = torch.from_numpy(np.ascontiguousarray(flat.transpose(0, 3, 1, 2), dtype=self.dtype))
         with torch.inference_mode():
             y = tiled_forward(self.evaluated_network, x.to(self.device), self.tile_plan(L)).cpu()

@@ -15,6 +15,15 @@ from torquenet.ml._model_file import check_physics_matches, read_model_file
 from torquenet.model import SDModelParams
 
 
+def _differences(requested, trained, names: tuple[str, ...]) -> str:
+    """ "name trained X vs requested Y" for each of ``names`` where the two configs differ."""
+    return ", ".join(
+        f"{k} trained {getattr(trained, k)} vs requested {getattr(requested, k)}"
+        for k in names
+        if getattr(requested, k) != getattr(trained, k)
+    )
+
+
 def widen_equivariant(
     model: EquivariantTorqueCNN,
     trained: dict[str, torch.Tensor],
@@ -35,14 +44,11 @@ def widen_equivariant(
         than ``model``.
     """
     new = model.config
-    same = ("num_blocks", "radius", "bond_basis_degree")
-    if any(getattr(new, k) != getattr(trained_config, k) for k in same):
+    differences = _differences(new, trained_config, ("num_blocks", "radius", "bond_basis_degree"))
+    if differences:
         raise ValueError(
             "can only widen an equivariant model of the same depth, radius and bond basis: "
-            + ", ".join(
-                f"{k} trained {getattr(trained_config, k)} vs requested {getattr(new, k)}"
-                for k in same
-            )
+            + differences
         )
     cv, cs = trained_config.vector_channels, trained_config.scalar_channels
     if cv > new.vector_channels or cs > new.scalar_channels:
@@ -109,25 +115,17 @@ def backbone_from_torque_model(
     The nonlinearity may differ (ReLU features seed a SiLU network well: the two agree away
     from zero).
     """
-    new = model.config
-    if any(getattr(new, k) != getattr(trained_config, k) for k in BACKBONE_FIELDS):
+    differences = _differences(model.config, trained_config, BACKBONE_FIELDS)
+    if differences:
         raise ValueError(
-            "an energy model starts from a torque model with the same backbone: "
-            + ", ".join(
-                f"{k} trained {getattr(trained_config, k)} vs requested {getattr(new, k)}"
-                for k in BACKBONE_FIELDS
-                if getattr(new, k) != getattr(trained_config, k)
-            )
+            "an energy model starts from a torque model with the same backbone: " + differences
         )
-    backbone = {k: v for k, v in trained.items() if not k.startswith("head.")}
-    backbone.pop("torque_scale")
+    backbone = {k: v for k, v in trained.items() if not k.startswith("head.")}  # + torque_scale
     missing, unexpected = model.load_state_dict(backbone, strict=False)
     fresh = {"energy_hidden.weight", "energy_hidden.bias", "energy_out.weight"}
-    fresh |= {"energy_out.bias", "torque_scale", "energy_offset"}
+    fresh |= {"energy_out.bias", "energy_offset"}
     if unexpected or set(missing) - fresh:
         raise ValueError(f"backbone mismatch: missing {missing}, unexpected {unexpected}")
-    with torch.no_grad():
-        model.torque_scale.copy_(trained["torque_scale"])
 
 
 def initialize_from_file(model: TorqueModel, path: str, params: SDModelParams) -> None:

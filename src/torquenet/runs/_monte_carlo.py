@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from torquenet._device import resolve_device
 from torquenet._validation import check_float, check_int
 from torquenet.config import to_mapping
-from torquenet.data.storage import Checkpoint, Trajectory, write_checkpoint
-from torquenet.ml import CNNSolver, SiteEnergies, is_energy_model
+from torquenet.data.storage import Checkpoint, write_checkpoint
+from torquenet.ml import SiteEnergies, is_energy_model, load_model_file
 from torquenet.model import SDModelParams
 from torquenet.observables import magnetization, topological_charge
 from torquenet.pretrained import resolve_model_file
@@ -38,8 +39,15 @@ from torquenet.runs._trajectory_files import (
     _check_finished,
     _resume_point,
     join_checkpoint_chain,
+    stack_frames,
 )
-from torquenet.sampling import MetropolisParams, metropolis_sweep, start_state
+from torquenet.sampling import (
+    MetropolisParams,
+    MetropolisState,
+    metropolis_sweep,
+    start_state,
+    total_energy,
+)
 from torquenet.solvers import LearnedModelParams
 from torquenet.textures import SkyrmionLatticeAnsatz, SkyrmionPerturbation
 
@@ -51,6 +59,11 @@ MC_SEED_DERIVATION = (
     "seeds the PCG64 generator of the sweeps (update-group order, proposals, acceptances, in "
     "that order per group); checkpoints store its state"
 )
+
+#: The trajectory datasets a Monte Carlo file holds (no fields: Metropolis needs none).
+MC_DATASETS = (
+    "spins", "times", "steps", "topological_charge", "magnetization", "grand_potential", "energy"
+)  # fmt: skip
 
 #: What stands in the schema's "llg_equation" attribute of a Monte Carlo file.
 MC_METHOD = (
@@ -135,39 +148,26 @@ class MonteCarloConfig:
 def load_energy_model(config: MonteCarloConfig) -> SiteEnergies:
     """The site energies of the run's model file; refuses torque models by name."""
     path = resolve_model_file(config.cnn.model_file)
-    solver = CNNSolver.from_file(path, config.model, device=config.cnn.device)
-    if not is_energy_model(solver.model):
+    model, _ = load_model_file(path, params=config.model)
+    if not is_energy_model(model):
         raise ValueError(
             f"Monte Carlo needs an energy model (architecture 'energy'); {str(path)!r} is a "
-            f"{type(solver.model).__name__}, which predicts torques and has no energy"
+            f"{type(model).__name__}, which predicts torques and has no energy"
         )
-    return SiteEnergies(solver.model, device=solver.device)
+    return SiteEnergies(model, device=resolve_device(config.cnn.device))
 
 
-def _frame(sweep: int, state, external_field) -> dict[str, Any]:
+def _frame(sweep: int, state: MetropolisState, params: MetropolisParams) -> dict[str, Any]:
     spins = state.spins
-    omega = float(state.site_energies.sum())
-    zeeman = -float(spins.reshape(-1, 3).sum(axis=0) @ np.asarray(external_field))
     return {
         "spins": spins.copy(),
         "times": float(sweep),
         "steps": sweep,
         "topological_charge": topological_charge(spins),
         "magnetization": magnetization(spins),
-        "grand_potential": omega,
-        "energy": omega + zeeman,
+        "grand_potential": float(state.site_energies.sum()),
+        "energy": total_energy(state, params),
     }
-
-
-def _stack(frames: list[dict[str, Any]], L: int) -> Trajectory:
-    names = ("spins", "times", "steps", "topological_charge", "magnetization")
-    names += ("grand_potential", "energy")
-    if not frames:
-        empty = {"spins": np.zeros((0, L, L, 3)), "magnetization": np.zeros((0, 3))}
-        arrays = {n: empty.get(n, np.zeros(0)) for n in names}
-        arrays["steps"] = np.zeros(0, dtype=np.int64)
-        return Trajectory(**arrays)
-    return Trajectory(**{n: np.array([f[n] for f in frames]) for n in names})
 
 
 def run_monte_carlo(
@@ -206,29 +206,28 @@ def run_monte_carlo(
     state = start_state(spins, energy_fn)
     saved = set(frame_steps(config.num_sweeps, config.save_every))
     pending: list[dict[str, Any]] = []
-    if resume is not None:
-        previous = resume.step
-    else:
-        first = [_frame(0, state, config.external_field)]
-        previous = _write_checkpoint(workdir, 0, -1, state.spins, rng, config_json, first, config)
+    if resume is None:
+        first = MetropolisParams(config.temperatures[0], config.step_size, config.external_field)
+        _write_checkpoint(workdir, 0, -1, state.spins, rng, config_json, [_frame(0, state, first)])
+    previous = done
     for sweep in range(done + 1, config.num_sweeps + 1):
         sweep_params = MetropolisParams(
             config.temperature_of_sweep(sweep), config.step_size, config.external_field
         )
         metropolis_sweep(state, energy_fn, energy_fn.energy_radius, sweep_params, rng)
         if sweep in saved:
-            pending.append(_frame(sweep, state, config.external_field))
+            pending.append(_frame(sweep, state, sweep_params))
         if sweep % config.checkpoint_every == 0 or sweep == config.num_sweeps:
             previous = _write_checkpoint(
-                workdir, sweep, previous, state.spins, rng, config_json, pending, config
+                workdir, sweep, previous, state.spins, rng, config_json, pending
             )
             pending = []
         if progress is not None:
             progress(sweep, config.num_sweeps)
-    return _assemble(workdir, out, config, state.acceptance, energy if energy else None)
+    return _assemble(workdir, out, config, state.acceptance, energy)
 
 
-def _write_checkpoint(workdir, sweep, previous, spins, rng, config_json, frames, config) -> int:
+def _write_checkpoint(workdir, sweep, previous, spins, rng, config_json, frames) -> int:
     write_checkpoint(
         workdir / f"checkpoint_{sweep:012d}.h5",
         Checkpoint(
@@ -237,7 +236,7 @@ def _write_checkpoint(workdir, sweep, previous, spins, rng, config_json, frames,
             spins=spins,
             rng_state=rng.bit_generator.state,
             config=config_json,
-            frames=_stack(frames, config.L),
+            frames=stack_frames(frames, MC_DATASETS, spins.shape[0]),
         ),
     )
     return sweep

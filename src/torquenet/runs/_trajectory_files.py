@@ -138,18 +138,10 @@ class _Recorder:
 
     def _stacked_frames(self, up_to_step: int) -> Trajectory:
         frames = [f for f in self.pending if f["steps"] <= up_to_step]
-        L = self.config.L
         names = ["spins", "times", "steps", "topological_charge", "magnetization"]
         names += ["fields"] if self.config.save_fields else []
         names += ["grand_potential", "energy"] if self.has_energy else []
-        arrays = {}
-        for name in names:
-            spec = DATASETS[name]
-            if frames:
-                arrays[name] = np.array([f[name] for f in frames], dtype=spec.dtype)
-            else:
-                arrays[name] = np.zeros(spec.concrete_shape(0, L), dtype=spec.dtype)
-        return Trajectory(**arrays)
+        return stack_frames(frames, names, self.config.L)
 
     def checkpoint(self) -> None:
         """Write the latest consistent state (and the frames up to it) as a checkpoint."""
@@ -170,6 +162,19 @@ class _Recorder:
         self.pending = [f for f in self.pending if f["steps"] > step]
         self.last_checkpoint = step
         logger.debug("checkpoint at step %d", step)
+
+
+def stack_frames(frames: list[dict[str, Any]], names, L: int) -> Trajectory:
+    """Per-frame values (dicts by dataset name) as a Trajectory of the datasets ``names``, in
+    the schema's dtypes; no frames gives empty datasets of the right shapes."""
+    arrays = {}
+    for name in names:
+        spec = DATASETS[name]
+        if frames:
+            arrays[name] = np.array([f[name] for f in frames], dtype=spec.dtype)
+        else:
+            arrays[name] = np.zeros(spec.concrete_shape(0, L), dtype=spec.dtype)
+    return Trajectory(**arrays)
 
 
 def _checkpoint_chain(workdir: Path) -> list[Path]:
@@ -196,15 +201,13 @@ def _config_difference(stored: str, current: str) -> list[str]:
     ]
 
 
-def upgraded_config_json(stored: str, config_class: type | None) -> str:
+def upgraded_config_json(stored: str, config_class: type) -> str:
     """A stored config JSON as this version writes it: options added since get their defaults.
 
     A run (or dataset) started before a config gained a field with a default is the same run
     under that default, so it must resume; anything else (a changed value, a removed field)
-    still differs.  ``config_class`` None returns ``stored`` unchanged.
+    still differs.
     """
-    if config_class is None:
-        return stored
     try:
         upgraded = from_mapping(config_class, json.loads(stored), where="stored config")
     except (ValueError, TypeError, FileNotFoundError):
@@ -212,9 +215,7 @@ def upgraded_config_json(stored: str, config_class: type | None) -> str:
     return json.dumps(to_mapping(upgraded), sort_keys=True)
 
 
-def _resume_point(
-    workdir: Path, config_json: str, config_class: type | None = None
-) -> Checkpoint | None:
+def _resume_point(workdir: Path, config_json: str, config_class: type) -> Checkpoint | None:
     """The newest intact checkpoint of an unfinished run (None: nothing usable, start over).
 
     The chain is read from the start; a checkpoint that is unreadable, corrupt or does not
@@ -318,9 +319,7 @@ def read_unfinished(out: str | Path) -> Trajectory:
     return Trajectory.concatenate([c.frames for c in checkpoints], attributes)
 
 
-def _check_finished(
-    out: Path, workdir: Path, config_json: str, config_class: type | None = None
-) -> None:
+def _check_finished(out: Path, workdir: Path, config_json: str, config_class: type) -> None:
     """Check that the existing ``out`` is a finished run of this configuration (nothing is then
     to be done); FileExistsError when it is one of another configuration."""
     existing = read_trajectory(out)  # refuses a corrupt file, naming it
