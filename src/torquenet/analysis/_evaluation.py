@@ -90,7 +90,7 @@ class EvaluationConfig:
 
 
 def select_frames(dataset: TrajectoryDataset, max_frames: int | None) -> dict[str, list[int]]:
-    """Dataset items by start type ("random", "skyrmion"), thinned to ``max_frames`` in total."""
+    """Dataset items by start type (``START_TYPES``), thinned to ``max_frames`` in total."""
     by_type: dict[str, list[int]] = {}
     for item, (unit, _) in enumerate(dataset.index):
         by_type.setdefault(dataset.units[unit].start_type, []).append(item)

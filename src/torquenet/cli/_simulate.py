@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--init",
         default=_DEFAULTS.init,
-        help=f"initial state: one of {', '.join(INIT_KINDS)} (skl needs L %% 12 == 0), or a "
-        ".npy (L, L, 3) / trajectory .h5 file (its last frame)",
+        help=f"initial state: one of {', '.join(INIT_KINDS)} (all but random need "
+        "L %% 12 == 0), or a .npy (L, L, 3) / trajectory .h5 file (its last frame)",
     )
     p.add_argument("--steps", type=int, default=_DEFAULTS.num_steps, help="number of LLG steps")
     p.add_argument(

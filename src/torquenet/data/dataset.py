@@ -27,7 +27,8 @@ class TrajectoryDataset(torch.utils.data.Dataset):
     * ``"torques"``: (3, L, L) tensor, the electron field's component perpendicular to each spin,
       H_ext-free (paper Sec. III C), divided by the dataset's ``torque_scale`` when
       ``normalize`` (mean magnitude 1 over the training split);
-    * ``"start_type"``: 0 for random starts, 1 for perturbed skyrmion lattices;
+    * ``"start_type"``: 0 for random starts, 1 for perturbed skyrmion lattices, 2 for ordered
+      phases (the index in ``START_TYPES``);
     * ``"grand_potential_per_site"``: Omega / L^2 of the frame (t1, electronic), when the
       files store it (labels from a solver with an energy: ED, KPM), for energy models.
 

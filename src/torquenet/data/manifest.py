@@ -28,7 +28,7 @@ from torquenet.solvers import SolverConfig
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 #: Start types and their integer codes (the "start_type" of dataset samples).
-START_TYPES = ("random", "skyrmion")
+START_TYPES = ("random", "skyrmion", "ordered")
 
 
 #: Key of the manifest's checksum of its own content (manifests written before it lack it).
@@ -58,7 +58,8 @@ class UnitRecord:
     name : str
         File stem; the trajectory is ``trajectories/<name>.h5``.
     start_type : str
-        "random" or "skyrmion" (perturbed skyrmion lattice).
+        One of START_TYPES: "random", "skyrmion" (perturbed skyrmion lattice) or "ordered"
+        (a random ordered phase with spin noise).
     seed : int
         The trajectory's own seed (derived from the ensemble seed).
     split : str

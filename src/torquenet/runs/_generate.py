@@ -48,7 +48,7 @@ from torquenet.runs._simulation_config import SimulationConfig, check_settings
 from torquenet.runs._solvers import build_solver, checked_result
 from torquenet.runs._trajectory_files import upgraded_config_json
 from torquenet.solvers import SolverConfig
-from torquenet.textures import SkyrmionPerturbation
+from torquenet.textures import OrderedPhaseDistribution, SkyrmionPerturbation
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ logger = logging.getLogger(__name__)
 #: fields of every saved frame; "relabel" integrates with the cheaper ``dynamics_solver`` and
 #: labels only the saved frames with ``solver``.
 SAMPLING_MODES = ("exact", "relabel")
+#: The initial state (SimulationConfig.init) of each start type.
+INITS = {"random": "random", "skyrmion": "skl-perturbed", "ordered": "ordered-perturbed"}
 #: Frames labelled per batched solver call in "relabel" mode.
 LABEL_BATCH = 8
 
@@ -67,9 +69,12 @@ class GenerateConfig:
     Parameters
     ----------
     L : int
-        Lattice size (multiple of 12 when num_skyrmion > 0).
-    num_random, num_skyrmion : int
-        Trajectories started from random spins and from perturbed skyrmion lattices.
+        Lattice size (multiple of 12 when num_skyrmion or num_ordered > 0).
+    num_random, num_skyrmion, num_ordered : int
+        Trajectories started from random spins, from perturbed skyrmion lattices and from
+        random ordered phases with spin noise (ferromagnets, spirals, skyrmion-lattice ansatz;
+        :class:`~torquenet.textures.OrderedPhaseDistribution`).  Seeds and the split of each
+        start type do not depend on the counts of the others.
     num_steps, save_every, checkpoint_every : int
         Steps per trajectory, frame interval, checkpoint interval.
     seed : int
@@ -88,6 +93,8 @@ class GenerateConfig:
         The solver that drives the dynamics in "relabel" mode.
     perturbation : SkyrmionPerturbation
         Randomness of the perturbed skyrmion-lattice starts.
+    ordered : OrderedPhaseDistribution
+        The distribution of the ordered-phase starts.
     max_attempts : int
         Attempts per trajectory before it is reported as failed.
     threads_per_unit : int
@@ -112,13 +119,18 @@ class GenerateConfig:
     perturbation: SkyrmionPerturbation = field(default_factory=SkyrmionPerturbation)
     max_attempts: int = 2
     threads_per_unit: int = 1
+    num_ordered: int = 0
+    ordered: OrderedPhaseDistribution = field(default_factory=OrderedPhaseDistribution)
 
     def __post_init__(self) -> None:
         check_int("L", self.L, minimum=1)
         check_int("num_random", self.num_random, minimum=0)
         check_int("num_skyrmion", self.num_skyrmion, minimum=0)
-        if self.num_random + self.num_skyrmion == 0:
-            raise ValueError("num_random + num_skyrmion must be >= 1, got 0 trajectories")
+        check_int("num_ordered", self.num_ordered, minimum=0)
+        if self.num_random + self.num_skyrmion + self.num_ordered == 0:
+            raise ValueError(
+                "num_random + num_skyrmion + num_ordered must be >= 1, got 0 trajectories"
+            )
         check_int("num_steps", self.num_steps, minimum=1)
         check_int("save_every", self.save_every, minimum=1)
         check_int("checkpoint_every", self.checkpoint_every, minimum=1)
@@ -126,8 +138,13 @@ class GenerateConfig:
         check_int("max_attempts", self.max_attempts, minimum=1)
         check_int("threads_per_unit", self.threads_per_unit, minimum=1)
         check_float("validation_fraction", self.validation_fraction, minimum=0.0, maximum=0.9)
-        if self.num_skyrmion and self.L % 12:
-            raise ValueError(f"skyrmion-lattice starts need L divisible by 12, got L = {self.L}")
+        if (self.num_skyrmion or self.num_ordered) and self.L % 12:
+            raise ValueError(
+                f"skyrmion-lattice and ordered-phase starts need L divisible by 12, got "
+                f"L = {self.L}"
+            )
+        if not isinstance(self.ordered, OrderedPhaseDistribution):
+            raise TypeError(f"ordered must be an OrderedPhaseDistribution, got {self.ordered!r}")
         if self.sampling not in SAMPLING_MODES:
             raise ValueError(f"sampling must be one of {SAMPLING_MODES}, got {self.sampling!r}")
         if self.sampling == "relabel" and self.dynamics_solver is None:
@@ -138,7 +155,7 @@ class GenerateConfig:
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, 1]))
         records = []
         for code, (start_type, count) in enumerate(
-            zip(START_TYPES, (self.num_random, self.num_skyrmion))
+            zip(START_TYPES, (self.num_random, self.num_skyrmion, self.num_ordered), strict=True)
         ):
             num_validation = int(round(self.validation_fraction * count))
             if count > 1 and self.validation_fraction > 0:
@@ -161,7 +178,7 @@ class GenerateConfig:
         exact = self.sampling == "exact"
         return SimulationConfig(
             L=self.L,
-            init="random" if record.start_type == "random" else "skl-perturbed",
+            init=INITS[record.start_type],
             num_steps=self.num_steps,
             save_every=self.save_every,
             checkpoint_every=self.checkpoint_every,
@@ -171,6 +188,7 @@ class GenerateConfig:
             llg=self.llg,
             solver=self.solver if exact else self.dynamics_solver,
             perturbation=self.perturbation,
+            ordered=self.ordered,
         )
 
 

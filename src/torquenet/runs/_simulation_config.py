@@ -30,8 +30,10 @@ from torquenet.dynamics._noise import COUNTER_NOISE
 from torquenet.model import SDModelParams
 from torquenet.solvers import SolverConfig
 from torquenet.textures import (
+    OrderedPhaseDistribution,
     SkyrmionLatticeAnsatz,
     SkyrmionPerturbation,
+    random_ordered_phase,
     random_spins,
     skyrmion_lattice,
 )
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 #: Built-in initial states; any other ``init`` value is a path to a .npy (L, L, 3) array or to a
 #: trajectory .h5 whose last frame is used.
-INIT_KINDS = ("random", "skl", "skl-perturbed")
+INIT_KINDS = ("random", "skl", "skl-perturbed", "ordered-perturbed")
 
 #: How ``seed`` becomes the run's generators (stored in every trajectory, followed by the
 #: derivation of its noise: :func:`seed_derivation`).
@@ -72,8 +74,11 @@ class SimulationConfig:
     init : str
         "random" (uniform on the sphere), "skl" (ansatz of Eq. 13), "skl-perturbed" (the ansatz
         with site-dependent random phi_i, A_i, m_i as in Sec. IV C, distributions in
-        :class:`~torquenet.textures.SkyrmionPerturbation`), or the path of a .npy array
-        (L, L, 3) or of a trajectory .h5 (its last frame).  The skyrmion states need L % 12 == 0.
+        :class:`~torquenet.textures.SkyrmionPerturbation`), "ordered-perturbed" (a random
+        ferromagnet, spiral or skyrmion-lattice ansatz with spin noise,
+        :class:`~torquenet.textures.OrderedPhaseDistribution`), or the path of a .npy array
+        (L, L, 3) or of a trajectory .h5 (its last frame).  The built-in states other than
+        "random" need L % 12 == 0.
     num_steps : int
         Number of LLG steps (>= 1).
     save_every : int
@@ -105,6 +110,8 @@ class SimulationConfig:
         The field engine.
     ansatz, perturbation
         Parameters of the "skl" and "skl-perturbed" initial states.
+    ordered : OrderedPhaseDistribution
+        The distribution of the "ordered-perturbed" initial state.
     """
 
     L: int = 12
@@ -121,6 +128,7 @@ class SimulationConfig:
     solver: SolverConfig = field(default_factory=SolverConfig)
     ansatz: SkyrmionLatticeAnsatz = field(default_factory=SkyrmionLatticeAnsatz)
     perturbation: SkyrmionPerturbation = field(default_factory=SkyrmionPerturbation)
+    ordered: OrderedPhaseDistribution = field(default_factory=OrderedPhaseDistribution)
 
     def __post_init__(self) -> None:
         check_int("L", self.L, minimum=1)
@@ -147,7 +155,7 @@ class SimulationConfig:
             raise TypeError(f"save_fields must be a bool, got {self.save_fields!r}")
         if not isinstance(self.init, str) or not self.init:
             raise ValueError(f"init must be one of {INIT_KINDS} or a file path, got {self.init!r}")
-        if self.init in ("skl", "skl-perturbed") and self.L % 12 != 0:
+        if self.init in ("skl", "skl-perturbed", "ordered-perturbed") and self.L % 12 != 0:
             raise ValueError(
                 f"init {self.init!r} needs L divisible by 12 (the skyrmion lattice has period 6 "
                 f"along a1 and its wave vectors |Q| = pi/3 fit the periodic lattice only then); "
@@ -159,6 +167,7 @@ class SimulationConfig:
             ("solver", SolverConfig),
             ("ansatz", SkyrmionLatticeAnsatz),
             ("perturbation", SkyrmionPerturbation),
+            ("ordered", OrderedPhaseDistribution),
         ):
             if not isinstance(getattr(self, name), cls):
                 raise TypeError(f"{name} must be a {cls.__name__}, got {getattr(self, name)!r}")
@@ -218,6 +227,8 @@ def initial_spins(config: SimulationConfig, rng: np.random.Generator) -> NDArray
         return skyrmion_lattice(L, config.ansatz)
     if config.init == "skl-perturbed":
         return skyrmion_lattice(L, config.ansatz, perturbation=config.perturbation, rng=rng)
+    if config.init == "ordered-perturbed":
+        return random_ordered_phase(L, rng, config.ordered)[0]
     path = Path(config.init)
     if not path.is_file():
         raise FileNotFoundError(

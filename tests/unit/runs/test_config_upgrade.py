@@ -20,6 +20,9 @@ def test_a_missing_option_counts_as_its_default():
         (SimulationConfig(L=6), ("solver", "cnn", "dtype")),
         (MonteCarloConfig(L=6), ("cnn", "dtype")),
         (GenerateConfig(), ("solver", "cnn", "dtype")),
+        (GenerateConfig(), ("num_ordered",)),
+        (GenerateConfig(), ("ordered",)),
+        (SimulationConfig(L=12), ("ordered",)),
     ]
     for config, path in cases:
         current = json.dumps(to_mapping(config), sort_keys=True)

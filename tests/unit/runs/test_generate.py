@@ -190,6 +190,35 @@ def test_relabel_sampling_labels_the_frames_with_the_exact_solver(tmp_path):
     assert np.abs(plain - run.fields[-1]).max() > 1e-3
 
 
+def test_ordered_starts_leave_the_other_trajectories_and_their_split_unchanged():
+    base = _config(num_random=5, num_skyrmion=3)
+    extended = replace(base, num_ordered=4)
+    before = {u.name: u for u in base.units()}
+    after = {u.name: u for u in extended.units()}
+    assert all(after[name] == unit for name, unit in before.items())
+    ordered = [u for u in extended.units() if u.start_type == "ordered"]
+    assert [u.name for u in ordered] == [f"ordered_{k:03d}" for k in range(4)]
+    assert {u.split for u in ordered} == {"train", "validation"}
+    assert len({u.seed for u in extended.units()}) == len(extended.units())
+    assert extended.simulation_config(ordered[0]).init == "ordered-perturbed"
+
+
+def test_an_ordered_start_dataset_labels_its_frames_as_start_type_2(tmp_path):
+    config = _config(
+        num_random=0,
+        num_skyrmion=0,
+        num_ordered=2,
+        num_steps=4,
+        save_every=2,
+        solver=SolverConfig(kind="ed", ed=EDParams(num_twists=1)),
+    )
+    generate(config, tmp_path)
+    dataset = TrajectoryDataset(tmp_path, "all", normalize=False)
+    assert len(dataset) == 6 and {dataset[k]["start_type"] for k in range(6)} == {2}
+    with pytest.raises(ValueError, match="divisible by 12, got L = 6"):
+        replace(config, L=6)
+
+
 def test_manifest_accessors_read_the_layout_of_older_datasets(tiny_dataset, tmp_path):
     """Before the s-d parameters moved to the top of the config they sat in solver.model,
     H_ext among them; the typed accessors read both layouts to the same values."""
