@@ -89,10 +89,14 @@ class TrajectoryDataset(torch.utils.data.Dataset):
             self._handles[unit] = h5py.File(path, "r")
         return self._handles[unit]
 
+    def _where(self, item: int) -> str:
+        unit, frame = self.index[item]
+        return f"frame {frame} of {str(self.directory / self.units[unit].relative_path)!r}"
+
     def frame(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         """(spins, torques) of one frame as float64 arrays (L, L, 3), torques not normalised."""
         unit, frame = self.index[item]
-        where = f"frame {frame} of {str(self.directory / self.units[unit].relative_path)!r}"
+        where = self._where(item)
         try:
             handle = self._file(unit)
             spins = check_spins(handle["spins"][frame], name=f"spins of {where}")
@@ -101,6 +105,21 @@ class TrajectoryDataset(torch.utils.data.Dataset):
             raise ValueError(f"corrupt dataset: {where}: {exc}") from exc
         return spins, perpendicular_part(fields, spins)
 
+    def grand_potential_per_site(self, item: int) -> float | None:
+        """Omega / L^2 of one frame, or None when the files store no Omega."""
+        unit, frame = self.index[item]
+        try:
+            handle = self._file(unit)
+            if "grand_potential" not in handle:
+                return None
+            omega = check_finite(
+                f"grand_potential of {self._where(item)}", handle["grand_potential"][frame]
+            )
+            num_sites = handle["spins"].shape[1] * handle["spins"].shape[2]
+        except (ValueError, OSError, KeyError) as exc:
+            raise ValueError(f"corrupt dataset: {self._where(item)}: {exc}") from exc
+        return float(omega) / num_sites
+
     def __getitem__(self, item: int) -> dict[str, Any]:
         spins, torques = self.frame(item)
         if self.normalize:
@@ -108,17 +127,15 @@ class TrajectoryDataset(torch.utils.data.Dataset):
         to_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, 0))).to(  # noqa: E731
             self.dtype
         )
-        unit_index, frame = self.index[item]
-        unit = self.units[unit_index]
+        unit = self.units[self.index[item][0]]
         sample = {
             "spins": to_tensor(spins),
             "torques": to_tensor(torques),
             "start_type": START_TYPES.index(unit.start_type),
         }
-        handle = self._file(unit_index)
-        if "grand_potential" in handle:
-            omega = float(handle["grand_potential"][frame])
-            sample["grand_potential_per_site"] = omega / (spins.shape[0] * spins.shape[1])
+        omega = self.grand_potential_per_site(item)
+        if omega is not None:
+            sample["grand_potential_per_site"] = omega
         return sample
 
     def close(self) -> None:

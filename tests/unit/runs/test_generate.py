@@ -110,6 +110,23 @@ def test_corrupted_file_is_detected_and_named(tiny_dataset, tmp_path):
         generate(_config(), copy)  # resuming refuses to build on a damaged file
 
 
+def test_a_non_finite_omega_in_an_unverified_file_is_a_named_error(tiny_dataset, tmp_path):
+    import shutil
+
+    import h5py
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_dataset, copy)
+    with h5py.File(copy / "trajectories" / "random_001.h5", "r+") as handle:
+        handle["grand_potential"][2] = np.nan
+    dataset = TrajectoryDataset(copy, "all", verify=False)
+    item = next(k for k, (u, f) in enumerate(dataset.index) if u == 1 and f == 2)
+    assert dataset.units[1].name == "random_001"
+    with pytest.raises(ValueError, match="corrupt dataset: frame 2 of .*random_001.h5.*NaN"):
+        dataset[item]
+    assert np.isfinite(dataset[item - 1]["grand_potential_per_site"])
+
+
 def test_different_config_in_same_directory_is_refused(tiny_dataset):
     with pytest.raises(ValueError, match="different config"):
         generate(_config(seed=5), tiny_dataset)
