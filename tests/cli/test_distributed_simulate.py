@@ -139,3 +139,27 @@ def test_a_solver_that_cannot_be_split_is_refused_by_name(tmp_path):
     assert code != 0
     assert "needs --solver cnn" in err
     assert not out.exists()
+
+
+def test_an_energy_model_split_over_two_processes_gives_the_same_run_and_energies(
+    tmp_path, single_thread_module
+):
+    """Omega is summed over the processes' own sites: the saved energies, like the spins, are
+    those of the one-process run."""
+    import torch
+
+    from torquenet.ml import EnergyModelConfig, EquivariantEnergyCNN, save_model_file
+    from torquenet.model import SDModelParams
+
+    config = EnergyModelConfig(4, 4, num_blocks=1, radius=1, bond_basis_degree=1, head_width=4)
+    net = EquivariantEnergyCNN(config, 0.02, torch.Generator().manual_seed(3), energy_offset=-0.3)
+    model = save_model_file(tmp_path / "e.pt", net, params=SDModelParams(), dataset_checksum="t")
+    args = lambda out: simulate_args(out, 24, 10, "--model", str(model))  # noqa: E731
+    assert main(args(tmp_path / "one.h5")) == 0
+    code, err = finish(torchrun(args(tmp_path / "two.h5")))
+    assert code == 0, err[-3000:]
+    one, two = read_trajectory(tmp_path / "one.h5"), read_trajectory(tmp_path / "two.h5")
+    assert int(two.attributes["num_processes"]) == 2
+    assert_same_run(two, one)
+    assert np.isfinite(one.energy).all() and np.ptp(one.energy) > 0
+    np.testing.assert_allclose(two.energy, one.energy, rtol=1e-6, atol=0)

@@ -102,7 +102,8 @@ def _process_solver(config: SimulationConfig, slabs: RowSlabs, context: Distribu
 
 class _SlabGatherer:
     """StepObserver on every process: at steps that are saved or checkpointed, the slabs of the
-    spins and fields are gathered on process 0 and handed to its recorder."""
+    spins and fields are gathered on process 0 and handed to its recorder (with the lattice's
+    Omega of an energy model, which every process already holds)."""
 
     def __init__(
         self,
@@ -138,7 +139,9 @@ class _SlabGatherer:
         full_spins = self._gather(spins)
         full_fields = self._gather(result.fields)
         if self.recorder is not None:
-            self.recorder(step, full_spins, FieldResult(fields=full_fields, grand_potential=None))
+            # Omega of an energy model is already the whole lattice's on every process
+            whole = FieldResult(fields=full_fields, grand_potential=result.grand_potential)
+            self.recorder(step, full_spins, whole)
 
 
 def check_domain_config(config: SimulationConfig, num_processes: int) -> None:
