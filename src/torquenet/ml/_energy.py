@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from torquenet._validation import check_int
-from torquenet.ml._equivariant import ACTIVATIONS, EquivariantBackbone
+from torquenet.ml._equivariant import ACTIVATIONS, EquivariantBackbone, check_backbone
 from torquenet.observables import perpendicular_part
 
 
@@ -81,11 +81,7 @@ class EnergyModelConfig:
             raise ValueError(
                 f"EnergyModelConfig.architecture must be 'energy', got {self.architecture!r}"
             )
-        check_int("vector_channels", self.vector_channels, minimum=1)
-        check_int("scalar_channels", self.scalar_channels, minimum=1)
-        check_int("num_blocks", self.num_blocks, minimum=0)
-        check_int("radius", self.radius, minimum=1)
-        check_int("bond_basis_degree", self.bond_basis_degree, minimum=0)
+        check_backbone(self)
         check_int("head_width", self.head_width, minimum=1)
         if self.activation not in ACTIVATIONS:
             raise ValueError(

@@ -246,15 +246,21 @@ class EquivariantModelConfig:
                 f"EquivariantModelConfig.architecture must be 'equivariant', got "
                 f"{self.architecture!r}"
             )
-        check_int("vector_channels", self.vector_channels, minimum=1)
-        check_int("scalar_channels", self.scalar_channels, minimum=1)
-        check_int("num_blocks", self.num_blocks, minimum=0)
-        check_int("radius", self.radius, minimum=1)
-        check_int("bond_basis_degree", self.bond_basis_degree, minimum=0)
+        check_backbone(self)
 
     @property
     def receptive_field_radius(self) -> int:
         return (self.num_blocks + 2) * self.radius
+
+
+def check_backbone(config) -> None:
+    """Validate the backbone fields shared by the torque and the energy configs (ValueError
+    naming the first bad one)."""
+    check_int("vector_channels", config.vector_channels, minimum=1)
+    check_int("scalar_channels", config.scalar_channels, minimum=1)
+    check_int("num_blocks", config.num_blocks, minimum=0)
+    check_int("radius", config.radius, minimum=1)
+    check_int("bond_basis_degree", config.bond_basis_degree, minimum=0)
 
 
 class EquivariantBackbone(nn.Module):
