@@ -182,7 +182,30 @@ def report(results: dict, study: dict, cost_L: int) -> str:
                 f"{s['eq11_loss']:.3f} | {omega} | "
                 f"{1000 * r['seconds_per_field_evaluation']:.0f} |"
             )
+    lines += ["", shipping_verdict(results)]
     return "\n".join(lines)
+
+
+#: A candidate replaces the shipped model when its held-out random-start median angle is at
+#: least this much lower (relative).
+SHIPPING_MARGIN = 0.10
+
+
+def shipping_verdict(results: dict) -> str:
+    """The rule for replacing the shipped model, applied to the scored candidates."""
+    shipped = results["shipped"]["random"]["median_angle"]
+    candidates = {k: v for k, v in results.items() if k != "shipped" and "random" in v}
+    if not candidates:
+        return "No candidate scored."
+    best = min(candidates, key=lambda k: candidates[k]["random"]["median_angle"])
+    angle = candidates[best]["random"]["median_angle"]
+    gain = 1 - angle / shipped
+    replace = gain >= SHIPPING_MARGIN
+    return (
+        f"Best random-start median angle: {best} {angle:.2f} deg against the shipped model's "
+        f"{shipped:.2f} deg ({100 * gain:+.1f}%); the rule (>= {100 * SHIPPING_MARGIN:.0f}% lower) "
+        f"{'is met: ship it' if replace else 'is not met: the shipped model stays'}."
+    )
 
 
 def main() -> None:
