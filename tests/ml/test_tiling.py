@@ -160,6 +160,21 @@ def test_too_small_budget_names_the_minimum():
         CNNSolver(build(RESNET), SDModelParams(), max_memory=minimum - 1)
 
 
+def test_the_default_budget_grows_to_what_a_deep_network_needs():
+    """A deep energy model's halo (2 x (8 + 1) x 2 = 36 sites) needs more than the 256 MiB
+    default for its smallest tile: the default admits it, an explicit smaller budget does not."""
+    from torquenet.ml import DEFAULT_MAX_MEMORY, EnergyModelConfig, EquivariantEnergyCNN
+
+    deep = EnergyModelConfig(num_blocks=8)
+    minimum = min_max_memory(deep)
+    assert minimum > DEFAULT_MAX_MEMORY
+    net = EquivariantEnergyCNN(deep, 0.02, torch.Generator().manual_seed(0))
+    assert CNNSolver(net, SDModelParams()).max_memory == minimum
+    assert CNNSolver(build(RESNET), SDModelParams()).max_memory == DEFAULT_MAX_MEMORY
+    with pytest.raises(ValueError, match=f"max_memory >= {minimum}"):
+        CNNSolver(net, SDModelParams(), max_memory=DEFAULT_MAX_MEMORY)
+
+
 def test_bad_types_and_tile_sizes():
     with pytest.raises(TypeError, match="max_memory"):
         CNNSolver(build(RESNET), SDModelParams(), max_memory="1GB")

@@ -131,7 +131,11 @@ def min_max_memory(config: AnyModelConfig) -> int:
 
 
 def check_max_memory(config: AnyModelConfig, max_memory: object) -> int:
-    """Validate a memory budget in bytes (None: :data:`DEFAULT_MAX_MEMORY`); returns it as int.
+    """Validate a memory budget in bytes; returns it as int.
+
+    None is the default budget: :data:`DEFAULT_MAX_MEMORY`, or :func:`min_max_memory` for a
+    network whose smallest tile needs more (deep networks have wide halos), so every model runs
+    under the default.  An explicit budget is never raised.
 
     Raises
     ------
@@ -142,7 +146,7 @@ def check_max_memory(config: AnyModelConfig, max_memory: object) -> int:
         smallest tile :func:`min_tile_size` plus its halo).
     """
     if max_memory is None:
-        max_memory = DEFAULT_MAX_MEMORY
+        return max(DEFAULT_MAX_MEMORY, min_max_memory(config))
     if isinstance(max_memory, bool) or not isinstance(max_memory, Real):
         raise TypeError(
             f"max_memory must be a number of bytes, got {max_memory!r} "

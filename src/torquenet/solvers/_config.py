@@ -33,7 +33,8 @@ class LearnedModelParams:
     max_memory : int or None
         Memory budget (bytes) of one forward pass; larger lattices are evaluated tile by tile
         with a halo of the network's receptive radius (identical fields to float32 rounding).
-        None: the default budget (:data:`torquenet.ml.DEFAULT_MAX_MEMORY`, 256 MiB).
+        None: the default budget (:data:`torquenet.ml.DEFAULT_MAX_MEMORY`, 256 MiB, or
+        one smallest tile's need where a deep network's halo asks for more).
     dtype : str
         "float32" (the training precision; default) or "float64" (a double-precision copy of
         the network, for energy differences and derivative checks).
