@@ -162,7 +162,7 @@ class OrderedPhaseDistribution:
 
     Dynamics from random and skyrmion-lattice starts never visit the ferromagnet, and visit
     spirals only as domains; a model fitted to them extrapolates there (an energy model's Omega
-    of the ferromagnet was off by 0.09 per site).  A draw is one of :data:`ORDERED_FAMILIES`:
+    of the ferromagnet was off by 0.009-8 per site).  A draw is one of :data:`ORDERED_FAMILIES`:
     the ferromagnet along a uniform direction; a coplanar or a conical spiral at a uniform
     nonzero momentum of the L x L grid (the conical one with m_z uniform in
     (0, ``max_cone_magnetization``)); or the ansatz of Eq. (13) with A, M uniform in
