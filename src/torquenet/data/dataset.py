@@ -112,9 +112,7 @@ class TrajectoryDataset(torch.utils.data.Dataset):
             handle = self._file(unit)
             if "grand_potential" not in handle:
                 return None
-            omega = check_finite(
-                f"grand_potential of {self._where(item)}", handle["grand_potential"][frame]
-            )
+            omega = check_finite("grand_potential", handle["grand_potential"][frame])
             num_sites = handle["spins"].shape[1] * handle["spins"].shape[2]
         except (ValueError, OSError, KeyError) as exc:
             raise ValueError(f"corrupt dataset: {self._where(item)}: {exc}") from exc
