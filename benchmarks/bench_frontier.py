@@ -9,7 +9,9 @@ perturbed skyrmion lattices on L x L, with the same noise seeds, to ``num_steps`
 twisted system of the reference (ED with k x k twists) as the texture tiled k x k times
 (``torquenet.solvers.SupercellSolver``: equal by Bloch's theorem).  Each run is a resumable
 ``torquenet.runs.simulate`` in ``OUT/runs/NAME/``: interrupt and rerun at will; ``--only``
-restricts the contenders, ``--workers`` runs several at once.
+restricts the contenders, ``--workers`` runs several at once.  Several processes may work on
+the same OUT at once (each run is locked by its writer; one held by another process is
+skipped, so a second invocation takes the next free run).
 
 ``--analyze`` (after the runs) measures, per contender and in one process: the cost of one LLG
 step on the first start relative to the network (best of 3); the paired relative difference of
@@ -37,7 +39,7 @@ import numpy as np
 
 from torquenet.analysis import paired_relative_difference
 from torquenet.config import from_mapping, read_yaml, save_config
-from torquenet.data import read_trajectory
+from torquenet.data import RunInUseError, read_trajectory
 from torquenet.dynamics import LLGParams, sib_step, solver_field_function
 from torquenet.model import SDModelParams
 from torquenet.observables import count_skyrmions, peak_intensity, structure_factor
@@ -151,7 +153,10 @@ def run_unit(args: tuple) -> str:
     torch.set_num_threads(int(os.environ.get("FRONTIER_THREADS", "1")))
     solver = make_solver(contender, config.model)
     run = run_config(config, contender, start, k)
-    simulate(run, out, solver=solver if contender.supercell > 1 else None)
+    try:
+        simulate(run, out, solver=solver if contender.supercell > 1 else None)
+    except RunInUseError:  # another process of this frontier is on it: leave it to that one
+        return f"{contender.name}/{out.name} skipped (another process is running it)"
     return f"{contender.name}/{out.name}"
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from torquenet.cli import main
-from torquenet.data import read_trajectory
+from torquenet.data import exclusive_run, read_trajectory
 from torquenet.ml import (
     EnergyModelConfig,
     EquivariantEnergyCNN,
@@ -103,3 +103,13 @@ def test_mc_errors_are_one_clear_line(tmp_path, capsys, energy_file):
         assert "torquenet mc: error:" in err
         assert len(err.strip().splitlines()) == 1
         assert re.search(message, err), (extra, err)
+
+
+def test_mc_refuses_a_second_writer_in_one_line(tmp_path, capsys, energy_file):
+    out = tmp_path / "x.h5"
+    with exclusive_run(out):  # another writer of the same file (flock: per open file)
+        rc = main(["mc", "--out", str(out), "--L", "6", "--model", str(energy_file)])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "x.h5 is being written by another process" in err
+    assert not out.exists() and not work_directory(out).exists()

@@ -10,6 +10,7 @@ import torch
 
 from tests.ml.conftest import TINY_MODEL
 from torquenet import SDModelParams
+from torquenet.data import RunInUseError, exclusive_run, lock_path
 from torquenet.ml import ModelConfig, TrainConfig, load_model_file, train
 from torquenet.ml._checkpoint import TrainingState, load_checkpoint, save_checkpoint
 
@@ -142,6 +143,17 @@ def test_resume_refuses_a_different_run(tiny_datasets, tmp_path):
         train(QUICK, train_set, val_set, tmp_path, params=SDModelParams(sd_coupling=2.0))
     with pytest.raises(FileExistsError, match="already holds a training run"):
         train(QUICK, train_set, val_set, tmp_path, params=PARAMS, resume=False)
+
+
+def test_a_second_training_of_the_same_directory_is_refused(tiny_datasets, tmp_path):
+    train_set, val_set = tiny_datasets
+    run = tmp_path / "run"
+    with exclusive_run(run):  # another writer (flock conflicts per open file)
+        with pytest.raises(RunInUseError, match=r"run is being written by another process"):
+            train(QUICK, train_set, val_set, run, params=PARAMS)
+    assert not (run / "checkpoint.pt").exists()
+    train(dataclasses.replace(QUICK, epochs=1), train_set, val_set, run, params=PARAMS)
+    assert (run / "checkpoint.pt").is_file() and not lock_path(run).exists()
 
 
 def test_checkpoint_round_trip_is_exact(tmp_path):

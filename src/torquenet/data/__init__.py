@@ -14,6 +14,7 @@ from torquenet.data.export import (
     export_vtk,
     read_ovf,
 )
+from torquenet.data.locking import RunInUseError, exclusive_run, lock_path
 from torquenet.data.manifest import (
     START_TYPES,
     Manifest,
@@ -40,6 +41,9 @@ from torquenet.data.storage import (
 )
 
 __all__ = [
+    "RunInUseError",
+    "exclusive_run",
+    "lock_path",
     "EXPORT_FORMATS",
     "SCHEMA_VERSION",
     "SPLITS",

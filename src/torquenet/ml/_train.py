@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tqdm.auto import tqdm
 from torquenet._device import resolve_device
 from torquenet._validation import check_float, check_int
 from torquenet.config import save_config, to_mapping
+from torquenet.data import RunInUseError, exclusive_run
 from torquenet.ml._architectures import (
     AnyModelConfig,
     TorqueModel,
@@ -219,6 +221,12 @@ def train(
     -------
     TrainResult
 
+    Raises
+    ------
+    RunInUseError
+        Another training is writing ``out_dir`` right now (:func:`~torquenet.data.exclusive_run`;
+        on every process of a torchrun group).
+
     Notes
     -----
     The loss is Eq. (11) (:func:`relative_l1_loss`); the network's output scale is the mean torque
@@ -237,6 +245,50 @@ def train(
     """
     out_dir = Path(out_dir)
     context, device = _join_processes(config)
+    with ExitStack() as lock:
+        _lock_run_directory(out_dir, context, lock)
+        return _train(
+            config,
+            train_dataset,
+            val_dataset,
+            out_dir,
+            params,
+            dataset_checksum,
+            resume,
+            show_progress,
+            context,
+            device,
+        )
+
+
+def _lock_run_directory(out_dir: Path, context: DistributedContext, lock: ExitStack) -> None:
+    """Process 0 takes the run directory's lock (held in ``lock``); if another training holds
+    it, every process raises the same RunInUseError."""
+    message: list[str | None] = [None]
+    if context.is_main:
+        try:
+            lock.enter_context(exclusive_run(out_dir))
+        except RunInUseError as exc:
+            message[0] = str(exc)
+    if context.is_distributed:
+        torch.distributed.broadcast_object_list(message, src=0)
+    if message[0] is not None:
+        raise RunInUseError(message[0])
+
+
+def _train(
+    config,
+    train_dataset,
+    val_dataset,
+    out_dir,
+    params,
+    dataset_checksum,
+    resume,
+    show_progress,
+    context,
+    device,
+) -> TrainResult:
+    """:func:`train` once the run directory's lock is held."""
     train_summary = summarize_dataset(train_dataset, "train_dataset")
     val_summary = summarize_dataset(val_dataset, "val_dataset")
     checksum = dataset_checksum or train_summary.checksum

@@ -12,6 +12,10 @@ and own nothing numerical themselves:
 * :func:`run_demo`: the README's main job (:class:`DemoConfig`);
 * :func:`run_monte_carlo`: Metropolis sampling with a learned energy model
   (:class:`MonteCarloConfig`, ``torquenet mc``).
+
+Every resumable job holds :func:`torquenet.data.exclusive_run` on its output while it writes: a
+second copy of the same job is refused with :class:`torquenet.data.RunInUseError` instead of
+interleaving checkpoints.
 """
 
 from torquenet.runs._demo import DEMO_PERTURBATION, DemoConfig, run_demo

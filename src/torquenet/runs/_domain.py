@@ -17,6 +17,7 @@ any number of processes (the checkpoints hold the whole lattice and no generator
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from numpy.typing import NDArray
 
 from torquenet._device import resolve_device
 from torquenet._typing import FieldResult
+from torquenet.data.locking import RunInUseError, exclusive_run
 from torquenet.dynamics._noise import COUNTER_NOISE
 from torquenet.ml import (
     CNNSolver,
@@ -59,7 +61,9 @@ from torquenet.runs._trajectory_files import (
 logger = logging.getLogger(__name__)
 
 #: Exceptions process 0 may meet while preparing the files; every process re-raises them.
-_SHARED_ERRORS = {e.__name__: e for e in (ValueError, FileExistsError, FileNotFoundError)}
+_SHARED_ERRORS = {
+    e.__name__: e for e in (ValueError, FileExistsError, FileNotFoundError, RunInUseError)
+}
 
 
 def _control_group(context: DistributedContext) -> Any:
@@ -71,12 +75,19 @@ def _control_group(context: DistributedContext) -> Any:
 
 
 def _shared_start(
-    config: SimulationConfig, out: Path, overwrite: bool, context: DistributedContext, group: Any
+    config: SimulationConfig,
+    out: Path,
+    overwrite: bool,
+    context: DistributedContext,
+    group: Any,
+    lock: ExitStack,
 ) -> _StartPoint | None:
-    """Process 0 reads or creates the start state; every process receives it (or its error)."""
+    """Process 0 takes the run's lock (held in ``lock``) and reads or creates the start state;
+    every process receives it (or its error)."""
     message: list[Any] = [None]
     if context.is_main:
         try:
+            lock.enter_context(exclusive_run(out))
             message[0] = ("start", _start_point(config, out, overwrite))
         except tuple(_SHARED_ERRORS.values()) as exc:
             message[0] = ("error", type(exc).__name__, str(exc))
@@ -192,7 +203,7 @@ def simulate_domains(
     ValueError
         A config that cannot be split (other solver, sequential noise, slabs thinner than the
         network's halo), or any error :func:`~torquenet.runs.simulate` raises for the files
-        (raised on every process).
+        (raised on every process), :class:`~torquenet.data.RunInUseError` included.
     """
     context = current_context() if context is None else context
     out = Path(out)
@@ -201,12 +212,19 @@ def simulate_domains(
     slabs = RowSlabs(config.L, context.world_size)
     solver = _process_solver(config, slabs, context)
     group = _control_group(context) if context.is_distributed else None
-    if context.is_distributed:
-        start = _shared_start(config, out, overwrite, context, group)
-    else:
-        start = _start_point(config, out, overwrite)
-    if start is None:
-        return out
+    with ExitStack() as lock:  # process 0 holds the run's lock until the file is written
+        if context.is_distributed:
+            start = _shared_start(config, out, overwrite, context, group, lock)
+        else:
+            lock.enter_context(exclusive_run(out))
+            start = _start_point(config, out, overwrite)
+        if start is not None:
+            _run_domains(config, out, progress, context, slabs, solver, group, start)
+    return out
+
+
+def _run_domains(config, out, progress, context, slabs, solver, group, start) -> None:
+    """:func:`simulate_domains` from its start state, every process."""
     if context.is_main:
         _note_process_count(start, context.world_size, out)
     first, end = slabs.bounds(context.rank)
@@ -240,4 +258,3 @@ def simulate_domains(
         _assemble(workdir, out, config, None, num_processes=context.world_size)
     if context.is_distributed:
         dist.barrier(group=group)
-    return out

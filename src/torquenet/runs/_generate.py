@@ -31,6 +31,7 @@ import numpy as np
 
 from torquenet._validation import check_float, check_int
 from torquenet.config import to_mapping
+from torquenet.data.locking import exclusive_run
 from torquenet.data.manifest import (
     START_TYPES,
     Manifest,
@@ -308,11 +309,19 @@ def generate(
         no longer matches its checksum.
     RuntimeError
         Some trajectories failed ``max_attempts`` times (all others are finished and recorded).
+    RunInUseError
+        Another process is generating into ``directory`` right now (a RuntimeError too).
     """
     check_int("workers", workers, minimum=1)
     check_settings(config.simulation_config(config.units()[0]), force)
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
+    with exclusive_run(root):
+        return _generate(config, root, workers, scheduler, progress, force)
+
+
+def _generate(config, root, workers, scheduler, progress, force) -> Manifest:
+    """:func:`generate` once the dataset directory's lock is held."""
     manifest = _open_manifest(config, root)
     todo = [u for u in manifest.units if u.sha256 is None]
     done_count = len(manifest.units) - len(todo)

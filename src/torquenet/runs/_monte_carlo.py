@@ -23,6 +23,7 @@ import numpy as np
 from torquenet._device import resolve_device
 from torquenet._validation import check_float, check_int
 from torquenet.config import to_mapping
+from torquenet.data.locking import exclusive_run
 from torquenet.data.storage import Checkpoint, write_checkpoint
 from torquenet.ml import SiteEnergies, is_energy_model, load_model_file
 from torquenet.model import SDModelParams
@@ -182,8 +183,16 @@ def run_monte_carlo(
 
     ``energy`` overrides the model file of ``config.cnn`` (a :class:`~torquenet.ml.SiteEnergies`
     of an energy model in memory; the file then records its repr).  Returns ``out``.
+    Another process writing ``out`` at the same time is refused
+    (:class:`~torquenet.data.RunInUseError`).
     """
     out = Path(out)
+    with exclusive_run(out):
+        return _run_monte_carlo(config, out, energy, progress, overwrite)
+
+
+def _run_monte_carlo(config, out, energy, progress, overwrite) -> Path:
+    """:func:`run_monte_carlo` once the run's lock is held."""
     workdir = work_directory(out)
     config_json = config.to_json()
     if overwrite and workdir.exists():

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from torquenet._typing import FieldResult, FieldSolver
+from torquenet.data.locking import exclusive_run
 from torquenet.dynamics import (
     CounterNoise,
     IntegrationError,
@@ -235,6 +236,8 @@ def simulate(
 
     Raises
     ------
+    RunInUseError
+        Another process is writing ``out`` right now (:func:`~torquenet.data.exclusive_run`).
     FileExistsError
         ``out`` holds a finished run of another configuration and overwrite is False.
     ValueError
@@ -254,8 +257,14 @@ def simulate(
     ([0, 2, 4], (3, 6, 6, 3))
     """
     out = Path(out)
-    workdir = work_directory(out)
     check_single_process("simulate")
+    with exclusive_run(out):
+        return _simulate(config, out, progress, overwrite, solver, force)
+
+
+def _simulate(config, out, progress, overwrite, solver, force) -> Path:
+    """:func:`simulate` once the run's lock is held."""
+    workdir = work_directory(out)
     if not overwrite and out.exists():
         _start_point(config, out, overwrite)  # a finished run of this config, or an error
         return out
