@@ -245,19 +245,70 @@ def train(
     """
     out_dir = Path(out_dir)
     context, device = _join_processes(config)
-    with ExitStack() as lock:
+    with ExitStack() as lock:  # process 0 holds the run directory until training ends
         _lock_run_directory(out_dir, context, lock)
-        return _train(
-            config,
-            train_dataset,
-            val_dataset,
-            out_dir,
-            params,
-            dataset_checksum,
-            resume,
-            show_progress,
-            context,
+        train_summary = summarize_dataset(train_dataset, "train_dataset")
+        val_summary = summarize_dataset(val_dataset, "val_dataset")
+        checksum = dataset_checksum or train_summary.checksum
+        identity = {
+            "train_config": to_mapping(config),
+            "dataset_checksum": checksum,
+            "sd_model_params": to_mapping(params),
+        }
+        model = build_model(
+            config.model,
+            torque_scale=train_summary.mean_torque_magnitude,
+            generator=torch.Generator().manual_seed(config.seed),
+        ).to(device)
+        if is_energy_model(model):
+            _check_energy_labels(config, train_summary, val_summary)
+            if train_summary.mean_grand_potential_per_site is not None:
+                model.energy_offset.fill_(train_summary.mean_grand_potential_per_site)
+        optimizer, scheduler = _build_optimizer(config, model)
+        state = _restore_or_start(out_dir, resume, identity, model, optimizer, scheduler, context)
+        if config.initial_model and state.epochs_completed == 0:
+            initialize_from_file(model, config.initial_model, params)
+        run = _Run(config, context, device, model, optimizer, scheduler, show_progress)
+        train_loader, sampler, augmented = run.train_loader(train_dataset)
+        val_loader = run.val_loader(val_dataset)
+        files = (
+            _RunFiles(out_dir, identity, params, checksum, train_summary, val_summary)
+            if context.is_main
+            else None
+        )
+        logger.info(
+            "training %s on %s: %d train / %d val samples, L = %d, %d process(es)",
+            config.model,
             device,
+            train_summary.num_samples,
+            val_summary.num_samples,
+            train_summary.lattice_size,
+            context.world_size,
+        )
+        try:
+            for epoch in range(state.epochs_completed, config.epochs):
+                if state.stopped_early or _budget_spent(state, config):
+                    break
+                sampler.set_epoch(epoch)
+                if augmented is not None:
+                    augmented.set_epoch(epoch)
+                row = run.epoch(epoch, train_loader, val_loader)
+                _update_state(state, row, config)
+                scheduler.step(row["val_loss"])
+                if files is not None:
+                    files.write_epoch(state, run)
+                barrier(context)
+        finally:
+            if files is not None:
+                files.close()
+        return TrainResult(
+            model_path=out_dir / BEST_MODEL_NAME,
+            checkpoint_path=out_dir / CHECKPOINT_NAME,
+            best_epoch=state.best_epoch,
+            best_val_loss=state.best_val_loss,
+            epochs_completed=state.epochs_completed,
+            stopped_early=state.stopped_early,
+            history=tuple(state.history),
         )
 
 
@@ -274,84 +325,6 @@ def _lock_run_directory(out_dir: Path, context: DistributedContext, lock: ExitSt
         torch.distributed.broadcast_object_list(message, src=0)
     if message[0] is not None:
         raise RunInUseError(message[0])
-
-
-def _train(
-    config,
-    train_dataset,
-    val_dataset,
-    out_dir,
-    params,
-    dataset_checksum,
-    resume,
-    show_progress,
-    context,
-    device,
-) -> TrainResult:
-    """:func:`train` once the run directory's lock is held."""
-    train_summary = summarize_dataset(train_dataset, "train_dataset")
-    val_summary = summarize_dataset(val_dataset, "val_dataset")
-    checksum = dataset_checksum or train_summary.checksum
-    identity = {
-        "train_config": to_mapping(config),
-        "dataset_checksum": checksum,
-        "sd_model_params": to_mapping(params),
-    }
-    model = build_model(
-        config.model,
-        torque_scale=train_summary.mean_torque_magnitude,
-        generator=torch.Generator().manual_seed(config.seed),
-    ).to(device)
-    if is_energy_model(model):
-        _check_energy_labels(config, train_summary, val_summary)
-        if train_summary.mean_grand_potential_per_site is not None:
-            model.energy_offset.fill_(train_summary.mean_grand_potential_per_site)
-    optimizer, scheduler = _build_optimizer(config, model)
-    state = _restore_or_start(out_dir, resume, identity, model, optimizer, scheduler, context)
-    if config.initial_model and state.epochs_completed == 0:
-        initialize_from_file(model, config.initial_model, params)
-    run = _Run(config, context, device, model, optimizer, scheduler, show_progress)
-    train_loader, sampler, augmented = run.train_loader(train_dataset)
-    val_loader = run.val_loader(val_dataset)
-    files = (
-        _RunFiles(out_dir, identity, params, checksum, train_summary, val_summary)
-        if context.is_main
-        else None
-    )
-    logger.info(
-        "training %s on %s: %d train / %d val samples, L = %d, %d process(es)",
-        config.model,
-        device,
-        train_summary.num_samples,
-        val_summary.num_samples,
-        train_summary.lattice_size,
-        context.world_size,
-    )
-    try:
-        for epoch in range(state.epochs_completed, config.epochs):
-            if state.stopped_early or _budget_spent(state, config):
-                break
-            sampler.set_epoch(epoch)
-            if augmented is not None:
-                augmented.set_epoch(epoch)
-            row = run.epoch(epoch, train_loader, val_loader)
-            _update_state(state, row, config)
-            scheduler.step(row["val_loss"])
-            if files is not None:
-                files.write_epoch(state, run)
-            barrier(context)
-    finally:
-        if files is not None:
-            files.close()
-    return TrainResult(
-        model_path=out_dir / BEST_MODEL_NAME,
-        checkpoint_path=out_dir / CHECKPOINT_NAME,
-        best_epoch=state.best_epoch,
-        best_val_loss=state.best_val_loss,
-        epochs_completed=state.epochs_completed,
-        stopped_early=state.stopped_early,
-        history=tuple(state.history),
-    )
 
 
 def _check_energy_labels(
