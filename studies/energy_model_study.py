@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python studies/energy_model_study.py --train [--only NAME ...]
-    .venv/bin/python studies/energy_model_study.py --score
+    .venv/bin/python studies/energy_model_study.py --score [--extra NAME=MODEL.pt ...]
     (options: --config studies/configs/energy_study.yaml, --data DIR, --out DIR)
 
 Every candidate of the config (a shipped training recipe plus overrides: depth, width, head,
@@ -17,7 +17,10 @@ the same frames for all): median / p90 / p99 angle between predicted and true to
 relative magnitude error, the Eq. (11) loss, for energy models the mean |Omega error| per site,
 and the cost of one field evaluation on a random L = ``cost_L`` texture (forward; forward plus
 the backward that gives the fields for energy models), best of 3, one thread.  Writes
-``OUT/study.md`` (the table) and ``OUT/study.json``.
+``OUT/study.md`` (the table) and ``OUT/study.json``.  ``--extra`` scores further model files
+(trained elsewhere, e.g. the fine-tune on ordered-phase data) on the same frames, beside them;
+``--only`` restricts the scored candidates too (the shipped model is always scored); such a
+selection is written to ``OUT/study_selection.{md,json}``.
 """
 
 from __future__ import annotations
@@ -217,6 +220,7 @@ def main() -> None:
     ap.add_argument("--score", action="store_true")
     ap.add_argument("--only", nargs="+", default=None)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--extra", nargs="+", default=[], metavar="NAME=MODEL.pt")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     study = load_study(args.config)
@@ -232,12 +236,18 @@ def main() -> None:
         models = {"shipped": default_model_path()}
         for candidate in study["candidates"]:
             path = out / candidate["name"] / "best_model.pt"
-            if path.is_file():
+            if path.is_file() and (args.only is None or candidate["name"] in args.only):
                 models[candidate["name"]] = path
+        for item in args.extra:
+            name, sep, path = item.partition("=")
+            if not sep or not Path(path).is_file():
+                sys.exit(f"--extra wants NAME=MODEL.pt with an existing file, got {item!r}")
+            models[name] = Path(path)
         results = {name: score(path, frames, cost_L) for name, path in models.items()}
-        (out / "study.json").write_text(json.dumps(results, indent=1))
+        stem = "study" if args.only is None and not args.extra else "study_selection"
+        (out / f"{stem}.json").write_text(json.dumps(results, indent=1))
         table = report(results, study, cost_L)
-        (out / "study.md").write_text(table + "\n")
+        (out / f"{stem}.md").write_text(table + "\n")
         print(table)
 
 

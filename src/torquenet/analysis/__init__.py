@@ -34,6 +34,11 @@ from torquenet.analysis._momentum import (
     plot_structure_factor,
     structure_factor_scale,
 )
+from torquenet.analysis._phase_energies import (
+    PhaseEnergies,
+    compare_phase_energies,
+    reference_phases,
+)
 from torquenet.analysis._receptive_field import (
     effective_receptive_field,
     plot_receptive_field,
@@ -61,7 +66,10 @@ from torquenet.analysis._trajectory_report import (
 __all__ = [
     "DEFAULT_RING_CUT",
     "NESTING_WAVENUMBER",
+    "PhaseEnergies",
     "RingMoments",
+    "compare_phase_energies",
+    "reference_phases",
     "folded_momentum_norms",
     "power_law_fit",
     "ring_moments",
