@@ -8,11 +8,16 @@ import numpy as np
 import pytest
 
 from torquenet.cli import main
-from torquenet.ml import load_model_file
+from torquenet.ml import is_energy_model, load_model_file
 from torquenet.model import SDModelParams
 from torquenet.observables import skyrmion_lattice_order
-from torquenet.pretrained import default_model_path, model_card, resolve_model_file
-from torquenet.runs import DemoConfig, build_solver, run_demo
+from torquenet.pretrained import (
+    default_model_path,
+    energy_model_path,
+    model_card,
+    resolve_model_file,
+)
+from torquenet.runs import DemoConfig, MonteCarloConfig, build_solver, load_energy_model, run_demo
 from torquenet.solvers import SolverConfig
 from torquenet.textures import ferromagnet, random_spins, skyrmion_lattice
 
@@ -44,6 +49,17 @@ def test_shipped_model_loads_with_the_default_physics():
     assert solver.info.dataset_checksum == info.dataset_checksum
     assert resolve_model_file("") == resolve_model_file(None) == default_model_path()
     assert DemoConfig().solver().cnn.model_file == str(default_model_path())
+
+
+def test_shipped_energy_model_is_the_monte_carlo_default():
+    model, info = load_model_file(energy_model_path(), params=SDModelParams())
+    assert is_energy_model(model) and info.training_metrics["train_lattice_size"] == 12
+    assert "## Phase energies" in model_card(energy=True)
+    assert resolve_model_file("", energy=True) == resolve_model_file(None, energy=True)
+    assert resolve_model_file(None, energy=True) == energy_model_path()
+    # `torquenet mc` without --model samples with it
+    energies = load_energy_model(MonteCarloConfig())
+    assert energies.energy_radius == model.config.energy_radius
 
 
 def test_demo_runs_resumes_and_reports(tmp_path):

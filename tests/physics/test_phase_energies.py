@@ -11,7 +11,7 @@ from torquenet._typing import FieldResult
 from torquenet.analysis import compare_phase_energies, reference_phases
 from torquenet.ml import CNNSolver
 from torquenet.observables import magnetization
-from torquenet.pretrained import default_model_path
+from torquenet.pretrained import default_model_path, energy_model_path
 
 EXACT = EDSolver(SDModelParams(), EDParams(num_twists=1))
 
@@ -61,3 +61,12 @@ def test_the_reference_phases_rank_as_in_the_phase_diagram():
 def test_a_solver_without_energy_is_refused():
     with pytest.raises(ValueError, match="no grand potential"):
         compare_phase_energies(CNNSolver.from_file(default_model_path()), EXACT)
+
+
+def test_the_shipped_energy_model_ranks_the_phases_like_twist_converged_ed():
+    """The acceptance of the shipped energy model (its card's table): every phase within 3e-4
+    per site of ED with 8 x 8 twists after one common offset, in the exact order."""
+    model = CNNSolver.from_file(energy_model_path(), dtype="float64")
+    result = compare_phase_energies(model, EDSolver(model.params, EDParams(num_twists=8)))
+    assert result.max_residual <= 3e-4, result.table()
+    assert result.same_order, result.table()

@@ -27,7 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "trajectory schema (steps = sweeps).  Checkpointed: rerun the same command to resume.",
     )
     p.add_argument("--out", required=True, help="output trajectory (.h5)")
-    p.add_argument("--model", default=None, help="energy model file (default: from --config)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="energy model file (default: from --config, else the shipped energy model)",
+    )
     p.add_argument("--config", default=None, help="YAML of a MonteCarloConfig; flags override it")
     p.add_argument("--L", type=int, default=None, help=f"lattice size (default {_DEFAULTS.L})")
     p.add_argument(

@@ -97,8 +97,9 @@ class MonteCarloConfig:
     model : SDModelParams
         The physics; the energy model must have been trained for it.
     cnn : LearnedModelParams
-        The energy model file ("" = the shipped model, which must then be an energy model)
-        and device; MC evaluates it in float64 whatever ``cnn.dtype`` says.
+        The energy model file ("" = the shipped energy model,
+        :func:`torquenet.pretrained.energy_model_path`) and device; MC evaluates it in
+        float64 whatever ``cnn.dtype`` says.
     ansatz, perturbation
         Of the skyrmion-lattice starts.
     """
@@ -147,8 +148,9 @@ class MonteCarloConfig:
 
 
 def load_energy_model(config: MonteCarloConfig) -> SiteEnergies:
-    """The site energies of the run's model file; refuses torque models by name."""
-    path = resolve_model_file(config.cnn.model_file)
+    """The site energies of the run's model file ("" = the shipped energy model); refuses torque
+    models by name."""
+    path = resolve_model_file(config.cnn.model_file, energy=True)
     model, _ = load_model_file(path, params=config.model)
     if not is_energy_model(model):
         raise ValueError(
