@@ -21,8 +21,7 @@ import argparse
 from pathlib import Path
 
 from torquenet import EDParams, EDSolver
-from torquenet.analysis import compare_phase_energies
-from torquenet.analysis._phase_energies import PHASE_CELL
+from torquenet.analysis import PHASE_CELL, compare_phase_energies
 from torquenet.ml import CNNSolver, is_energy_model
 
 #: The acceptance bound on the offset-corrected error per site.

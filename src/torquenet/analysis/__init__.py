@@ -35,6 +35,7 @@ from torquenet.analysis._momentum import (
     structure_factor_scale,
 )
 from torquenet.analysis._phase_energies import (
+    PHASE_CELL,
     PhaseEnergies,
     compare_phase_energies,
     reference_phases,
@@ -66,6 +67,7 @@ from torquenet.analysis._trajectory_report import (
 __all__ = [
     "DEFAULT_RING_CUT",
     "NESTING_WAVENUMBER",
+    "PHASE_CELL",
     "PhaseEnergies",
     "RingMoments",
     "compare_phase_energies",

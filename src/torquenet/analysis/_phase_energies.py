@@ -25,7 +25,7 @@ from torquenet.textures import (
     spiral,
 )
 
-__all__ = ["PhaseEnergies", "compare_phase_energies", "reference_phases"]
+__all__ = ["PHASE_CELL", "PhaseEnergies", "compare_phase_energies", "reference_phases"]
 
 #: The cell of the reference phases (the skyrmion lattice needs L divisible by 12).
 PHASE_CELL = 12
