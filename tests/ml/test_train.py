@@ -243,12 +243,45 @@ def test_time_budget_stops_training_and_can_be_raised_on_resume(tiny_datasets, t
         TrainConfig(time_budget_seconds=-1.0)
 
 
+def test_max_grad_norm_bounds_every_step_and_zero_leaves_gradients_alone(
+    tiny_datasets, tmp_path, monkeypatch
+):
+    train_set, val_set = tiny_datasets
+    norms: list[float] = []
+    step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        grads = [
+            p.grad for group in self.param_groups for p in group["params"] if p.grad is not None
+        ]
+        norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    train(QUICK, train_set, val_set, tmp_path / "free", params=PARAMS)
+    free = list(norms)
+    bound = 0.5 * min(free)  # below every unclipped norm: every step must be clipped
+    norms.clear()
+    train(
+        dataclasses.replace(QUICK, max_grad_norm=bound),
+        train_set,
+        val_set,
+        tmp_path / "clip",
+        params=PARAMS,
+    )
+    assert len(norms) == len(free)
+    assert all(n == pytest.approx(bound, rel=1e-5) for n in norms)  # every step at the bound
+    assert min(free) > bound  # unclipped gradients are larger: the bound did something
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        TrainConfig(max_grad_norm=-1.0)
+
+
 def test_checkpoints_from_before_later_options_still_resume(tiny_datasets, tmp_path):
     """A checkpoint whose train_config lacks an option added later resumes under its default."""
     train_set, val_set = tiny_datasets
     train(dataclasses.replace(QUICK, epochs=1), train_set, val_set, tmp_path, params=PARAMS)
     payload = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
-    for name in ("energy_loss_weight", "time_budget_seconds"):
+    for name in ("energy_loss_weight", "time_budget_seconds", "max_grad_norm"):
         del payload["run_identity"]["train_config"][name]
     torch.save(payload, tmp_path / "checkpoint.pt")
     assert train(QUICK, train_set, val_set, tmp_path, params=PARAMS).epochs_completed == 3

@@ -31,7 +31,7 @@ RESUMABLE_CHANGES = frozenset(
 #: Training options added after checkpoints of format 1 were first written, with the value that
 #: reproduces the behaviour from before they existed: a checkpoint without the key resumes
 #: under that value.
-LATER_OPTIONS = {"energy_loss_weight": 1.0, "time_budget_seconds": 0.0}
+LATER_OPTIONS = {"energy_loss_weight": 1.0, "time_budget_seconds": 0.0, "max_grad_norm": 0.0}
 
 
 @dataclass

@@ -113,6 +113,11 @@ class TrainConfig:
         Stop after the first epoch at which the summed epoch times of the run (training plus
         validation, over all resumes) reach this; 0 = no budget.  For comparisons at equal
         training cost; it may be raised on resume to continue.
+    max_grad_norm : float
+        Clip the global L2 norm of the gradient to this before every optimizer step
+        (``torch.nn.utils.clip_grad_norm_``, after the gradient average of several processes);
+        0 = no clipping.  Guards fine-tunes against rare batches with huge gradients (energy
+        models on near-stationary ordered states diverged without it).
     """
 
     model: AnyModelConfig = field(default_factory=ModelConfig)
@@ -131,6 +136,7 @@ class TrainConfig:
     initial_model: str = ""
     energy_loss_weight: float = 1.0
     time_budget_seconds: float = 0.0
+    max_grad_norm: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, (ModelConfig, EquivariantModelConfig, EnergyModelConfig)):
@@ -140,6 +146,7 @@ class TrainConfig:
             )
         check_float("energy_loss_weight", self.energy_loss_weight, minimum=0.0)
         check_float("time_budget_seconds", self.time_budget_seconds, minimum=0.0)
+        check_float("max_grad_norm", self.max_grad_norm, minimum=0.0)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("epochs", self.epochs, minimum=1)
         lr = check_float("learning_rate", self.learning_rate, minimum=0.0, strict_minimum=True)
@@ -590,6 +597,8 @@ class _Run:
             else:
                 loss = relative_l1_loss(self.wrapped(spins), torques)
             loss.backward()
+            if self.config.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
             self.optimizer.step()
             sites = torques[:, 0].numel()
             sums[0] += loss.detach().double() * sites
