@@ -13,7 +13,7 @@ from torquenet import FieldResult, KPMParams, KPMSolver, SDModelParams
 from torquenet.data import read_trajectory
 from torquenet.dynamics import CounterNoise, LLGParams, probe_noise_temperature, run_llg
 from torquenet.runs import SimulationConfig, simulate
-from torquenet.solvers import SolverConfig, probe_field_noise
+from torquenet.solvers import SolverConfig, SupercellSolver, fresh_probe_kpm, probe_field_noise
 from torquenet.textures import random_spins
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -155,3 +155,22 @@ def test_a_total_temperature_below_t_noise_is_refused_naming_both(tmp_path):
     )
     assert outcome.kind == "named-error"
     assert "needs the KPM solver with fresh probes" in outcome.stderr
+
+
+def test_a_supercell_of_fresh_probe_kpm_records_the_noise_of_the_cell(tmp_path):
+    """The frontier's KPM contenders see the twisted system as a supercell: their runs must
+    carry T_noise like plain fresh-probe runs, measured on the cell's fields."""
+    tiled = SupercellSolver(KPMSolver(SDModelParams(), NOISY), 2)
+    run = read_trajectory(simulate(CONFIG, tmp_path / "tiled.h5", solver=tiled))
+    start = run.spins[0]
+    measured = probe_field_noise(tiled, start).variance
+    assert measured > 0
+    t_noise = float(run.attributes["probe_noise_temperature"])
+    assert t_noise == pytest.approx(probe_noise_temperature(measured, CONFIG.llg), rel=1e-12)
+    assert fresh_probe_kpm(tiled) is tiled.inner
+    fixed = SupercellSolver(KPMSolver(SDModelParams(), replace(NOISY, fresh_probes=False)), 2)
+    assert fresh_probe_kpm(fixed) is None
+    assert (
+        "probe_noise_temperature"
+        not in read_trajectory(simulate(CONFIG, tmp_path / "fixed.h5", solver=fixed)).attributes
+    )

@@ -48,7 +48,7 @@ from torquenet.runs._trajectory_files import (
     _start_point,
     _StartPoint,
 )
-from torquenet.solvers import KPMSolver, probe_field_noise
+from torquenet.solvers import fresh_probe_kpm, probe_field_noise
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def bath_parameters(
     ValueError
         ``temperature_includes_probe_noise`` with T below T_noise (both numbers named).
     """
-    if not (isinstance(solver, KPMSolver) and solver.settings.fresh_probes):
+    kpm = fresh_probe_kpm(solver)  # also behind a SupercellSolver (the twisted system)
+    if kpm is None:
         return config.llg, {}
     init_seq, _ = np.random.SeedSequence(config.seed).spawn(2)
     spins = initial_spins(config, np.random.default_rng(init_seq))
@@ -92,8 +93,8 @@ def bath_parameters(
     if total < t_noise:
         raise ValueError(
             f"temperature T = {total:g} is below the temperature of the probe noise alone, "
-            f"T_noise = {t_noise:.3g} (KPM M = {solver.settings.num_moments}, d = "
-            f"{solver.settings.probing_distance}, sigma^2 = {measured.variance:.3g} per "
+            f"T_noise = {t_noise:.3g} (KPM M = {kpm.settings.num_moments}, d = "
+            f"{kpm.settings.probing_distance}, sigma^2 = {measured.variance:.3g} per "
             f"component on the initial state, dt = {config.llg.time_step:g}, alpha = "
             f"{config.llg.damping:g}): with temperature_includes_probe_noise the total cannot "
             f"be lower; use T >= {t_noise:.3g}, more moments or a larger probing distance, or "

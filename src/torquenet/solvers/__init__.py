@@ -12,7 +12,12 @@ from torquenet.solvers._moments import (
     exact_probing_distance,
     local_spin_moments,
 )
-from torquenet.solvers._probe_noise import CALIBRATION_STREAM, ProbeFieldNoise, probe_field_noise
+from torquenet.solvers._probe_noise import (
+    CALIBRATION_STREAM,
+    ProbeFieldNoise,
+    fresh_probe_kpm,
+    probe_field_noise,
+)
 from torquenet.solvers._supercell import SupercellSolver
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "SupercellSolver",
     "exact_distance_on_torus",
     "exact_probing_distance",
+    "fresh_probe_kpm",
     "local_spin_moments",
     "probe_field_noise",
 ]

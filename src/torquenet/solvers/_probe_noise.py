@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from torquenet._validation import check_int, check_spins
 from torquenet.solvers._kpm import KPMSolver
+from torquenet.solvers._supercell import SupercellSolver
 
 #: Stream of the calibration draws (:meth:`KPMSolver.begin_step`): far above the run seeds that
 #: ``simulate`` uses as streams, so calibration phases are never those of a run's steps.
@@ -49,8 +50,19 @@ class ProbeFieldNoise:
     num_draws: int
 
 
+def fresh_probe_kpm(solver: object) -> KPMSolver | None:
+    """The fresh-probe KPM solver that draws ``solver``'s phases: ``solver`` itself, or the
+    inner solver of a :class:`~torquenet.solvers.SupercellSolver` (the twisted system of the
+    frontier and the labels); None for every other solver."""
+    if isinstance(solver, SupercellSolver):
+        solver = solver.inner
+    if isinstance(solver, KPMSolver) and solver.settings.fresh_probes:
+        return solver
+    return None
+
+
 def probe_field_noise(
-    solver: KPMSolver,
+    solver: KPMSolver | SupercellSolver,
     spins: NDArray[np.float64],
     num_draws: int = 8,
     stream: int = CALIBRATION_STREAM,
@@ -59,8 +71,9 @@ def probe_field_noise(
 
     Parameters
     ----------
-    solver : KPMSolver
-        With ``fresh_probes=True`` (otherwise the fields do not change between draws).
+    solver : KPMSolver or SupercellSolver
+        With ``fresh_probes=True`` (otherwise the fields do not change between draws), or a
+        supercell of one (the noise of the cell's fields).
     spins : ndarray, shape (L, L, 3) or (F, L, L, 3)
         The textures (dynamics frames: the variance depends on the texture).
     num_draws : int
@@ -73,7 +86,7 @@ def probe_field_noise(
     ValueError
         ``fresh_probes`` is off, fewer than two draws, or bad spins.
     """
-    if not isinstance(solver, KPMSolver) or not solver.settings.fresh_probes:
+    if fresh_probe_kpm(solver) is None:
         raise ValueError(
             f"probe noise needs a KPMSolver with fresh_probes=True, got {solver!r}: fixed probes "
             f"give the same fields at every draw (a bias, not a noise)"

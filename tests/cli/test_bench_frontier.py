@@ -1,0 +1,78 @@
+"""The frontier benchmark end to end on a tiny ensemble: runs (one held by another process is
+skipped, a rerun finishes it), the analysis table with costs, paired S(+-Q) differences and
+the fresh-probe T_noise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from torquenet.data import exclusive_run
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = """\
+L: 12
+num_random: 2
+num_skyrmion: 0
+num_steps: 4
+save_every: 2
+checkpoint_every: 2
+seed: 3
+divergence_until: 0.2
+energy_every: 1
+tolerance: 0.5
+reference: ed_T0
+network: network
+llg: {time_step: 0.1, damping: 0.05}
+contenders:
+  - {name: ed_T0, solver: {kind: ed, ed: {num_twists: 1}}}
+  - {name: network, solver: {kind: cnn}}
+  - name: kpm_fresh_d2
+    supercell: 2
+    solver:
+      kind: kpm
+      kpm: {num_moments: 40, probing_distance: 2, compile: false, fresh_probes: true}
+"""
+
+
+def bench(*args: str) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    outcome = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_frontier.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    return outcome.stdout
+
+
+@pytest.mark.slow
+def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY)
+    out = tmp_path / "out"
+    held = out / "runs" / "network" / "random_001.h5"
+    with exclusive_run(held):  # another process is on this run: it is left to that one
+        first = bench("--config", str(config), "--out", str(out))
+    assert first.count("skipped (another process is running it)") == 1
+    assert not held.exists() and (out / "runs" / "network" / "random_000.h5").is_file()
+    again = bench("--config", str(config), "--out", str(out))  # finishes it, the rest no-ops
+    assert again.count("done") == 6 and "skipped" not in again and held.is_file()
+    table = bench("--config", str(config), "--out", str(out), "--analyze")
+    numbers = json.loads((out / "frontier.json").read_text())["contenders"]
+    assert set(numbers) == {"ed_T0", "network", "kpm_fresh_d2"}
+    assert numbers["network"]["cost_vs_network"] == 1.0
+    reference = numbers["ed_T0"]["peak_random"]
+    assert reference["max_abs_relative_difference"] == 0.0  # the reference against itself
+    assert "probe_noise_temperature" not in numbers["network"]
+    assert numbers["kpm_fresh_d2"]["probe_noise_temperature"]["mean"] > 0
+    assert "Cheapest contender within 50%" in table
+    assert (out / "frontier.png").stat().st_size > 0 and (out / "frontier.md").is_file()
