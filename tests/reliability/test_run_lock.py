@@ -96,6 +96,42 @@ def test_the_lock_of_a_killed_holder_is_released(tmp_path):
     assert read_trajectory(out).num_frames == 3
 
 
+def test_a_forked_child_does_not_keep_the_lock_of_a_killed_parent(tmp_path):
+    """Process-pool workers fork from the job: when the job is killed, its lock must go with it
+    even while the workers live on (they close their inherited copy at the fork)."""
+    out = tmp_path / "run.h5"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import os, time
+                from torquenet.data import exclusive_run
+                with exclusive_run({str(out)!r}):
+                    child = os.fork()
+                    if child == 0:
+                        time.sleep(600)
+                        os._exit(0)
+                    print(child, flush=True)
+                    time.sleep(600)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = int(holder.stdout.readline())
+    try:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        os.kill(child, 0)  # the child still runs
+        simulate(CONFIG, out)  # ... and holds no lock
+        assert read_trajectory(out).num_frames == 3
+    finally:
+        os.kill(child, signal.SIGKILL)
+
+
 def test_generate_refuses_a_second_process_on_the_same_directory(tmp_path):
     config = load_config(resolve_config_path("tiny", "data"), GenerateConfig)
     config = dataclasses.replace(

@@ -1,14 +1,16 @@
 """One writer per output: an advisory lock held while a job writes its output.
 
 A resumable job (``simulate``, ``mc``, ``generate``, ``train``) keeps its unfinished work next
-to its output and continues from it when started again.  Two copies of the same job at once (a batch
-job resubmitted while the first still runs, a command typed twice) would interleave their
+to its output and continues from it when started again.  Two copies of the same job at once (a
+batch job resubmitted while the first still runs, a command typed twice) would interleave their
 checkpoints and manifests.  :func:`exclusive_run` prevents that: the job holds an exclusive
 ``flock`` on ``<output>.lock`` for as long as it runs, and a second job for the same output is
 refused with :class:`RunInUseError`, which names the holder's process id.  The kernel drops the
 lock when its process ends, however it ends (SIGKILL included), so an interrupted run never
-leaves a stale lock behind: rerunning the command resumes it.  POSIX only (``fcntl``); where
-``fcntl`` is missing the job runs unguarded, with a warning.
+leaves a stale lock behind: rerunning the command resumes it.  Forked children (worker pools)
+close their inherited copy of the lock at once, so they cannot keep it alive after the job's
+own process is gone; children started by exec never inherit it (PEP 446).  POSIX only
+(``fcntl``); where ``fcntl`` is missing the job runs unguarded, with a warning.
 """
 
 from __future__ import annotations
@@ -27,6 +29,24 @@ except ImportError:  # pragma: no cover - not POSIX
 __all__ = ["RunInUseError", "exclusive_run", "lock_path"]
 
 logger = logging.getLogger(__name__)
+
+#: Descriptors of the locks this process holds.  A flock belongs to the open file, which forked
+#: children (process-pool workers) share: they close their copies at once, so a lock still
+#: ends with the process that took it, not with its last child.
+_HELD: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:  # pragma: no cover - already closed
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 class RunInUseError(RuntimeError):
@@ -65,6 +85,7 @@ def exclusive_run(output: str | Path) -> Iterator[None]:
     path = lock_path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = _acquire(path, Path(output))
+    _HELD.add(fd)
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
@@ -73,6 +94,7 @@ def exclusive_run(output: str | Path) -> Iterator[None]:
         # Unlink before unlocking: a process that opened the old file meanwhile then finds
         # it unlinked (see _acquire) and retries on a fresh one.
         path.unlink(missing_ok=True)
+        _HELD.discard(fd)
         os.close(fd)
 
 
