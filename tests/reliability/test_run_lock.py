@@ -65,25 +65,24 @@ def test_a_stale_lock_file_does_not_block(tmp_path):
     assert out.is_file() and not lock_path(out).exists()
 
 
+def start_holder(script: str) -> subprocess.Popen:
+    """Another Python process running ``script`` (it reports on its stdout)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True
+    )
+
+
 def test_the_lock_of_a_killed_holder_is_released(tmp_path):
     """The kernel drops a flock with its process: SIGKILL leaves nothing to clean up."""
     out = tmp_path / "run.h5"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys, time
-                from torquenet.data import exclusive_run
-                with exclusive_run({str(out)!r}):
-                    print("held", flush=True)
-                    time.sleep(600)
-                """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    holder = start_holder(
+        f"""
+        import time
+        from torquenet.data import exclusive_run
+        with exclusive_run({str(out)!r}):
+            print("held", flush=True)
+            time.sleep(600)
+        """
     )
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -100,26 +99,18 @@ def test_a_forked_child_does_not_keep_the_lock_of_a_killed_parent(tmp_path):
     """Process-pool workers fork from the job: when the job is killed, its lock must go with it
     even while the workers live on (they close their inherited copy at the fork)."""
     out = tmp_path / "run.h5"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import os, time
-                from torquenet.data import exclusive_run
-                with exclusive_run({str(out)!r}):
-                    child = os.fork()
-                    if child == 0:
-                        time.sleep(600)
-                        os._exit(0)
-                    print(child, flush=True)
-                    time.sleep(600)
-                """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
+    holder = start_holder(
+        f"""
+        import os, time
+        from torquenet.data import exclusive_run
+        with exclusive_run({str(out)!r}):
+            child = os.fork()
+            if child == 0:
+                time.sleep(600)
+                os._exit(0)
+            print(child, flush=True)
+            time.sleep(600)
+        """
     )
     child = int(holder.stdout.readline())
     try:
