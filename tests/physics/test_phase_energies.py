@@ -47,9 +47,10 @@ def test_a_state_dependent_error_shows_in_the_residuals_and_the_order():
     assert not result.same_order
 
 
-def test_the_reference_phases_rank_as_in_the_phase_diagram():
-    """Exact Omega per site at kT = 0.05: the ferromagnet is far above the spirals and the
-    skyrmion-lattice ansatz (nesting at Q1), the coplanar spiral lowest at H_ext = 0."""
+def test_the_reference_states_have_their_known_exact_energies():
+    """Exact Omega per site at kT = 0.05 of the fixed (unrelaxed) reference textures: the
+    ferromagnet far above the Q1 textures, the coplanar spiral the lowest of them (relaxing
+    the conical spiral lowers it below, REPRODUCTION.md: these are test states, not minima)."""
     result = compare_phase_energies(Shifted(0.0), EDSolver(SDModelParams(), EDParams(4)))
     energy = dict(zip(result.names, result.exact, strict=True))
     assert energy["ferromagnet"] - energy["coplanar spiral Q1"] > 0.01
