@@ -41,9 +41,6 @@ from torquenet.data.storage import (
 )
 
 __all__ = [
-    "RunInUseError",
-    "exclusive_run",
-    "lock_path",
     "EXPORT_FORMATS",
     "SCHEMA_VERSION",
     "SPLITS",
@@ -54,14 +51,17 @@ __all__ = [
     "DatasetSpec",
     "Manifest",
     "OVFData",
+    "RunInUseError",
     "Trajectory",
     "TrajectoryDataset",
     "UnitRecord",
     "builtin_config_names",
     "dataset_info",
+    "exclusive_run",
     "export_ovf",
     "export_trajectory",
     "export_vtk",
+    "lock_path",
     "read_checkpoint",
     "read_manifest",
     "read_ovf",

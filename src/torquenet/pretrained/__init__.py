@@ -26,8 +26,6 @@ DEFAULT_MODEL_NAME = "torque_equivariant.pt"
 #: File name of the shipped energy model.
 ENERGY_MODEL_NAME = "energy_equivariant.pt"
 
-_CARDS = {DEFAULT_MODEL_NAME: "MODEL_CARD.md", ENERGY_MODEL_NAME: "ENERGY_MODEL_CARD.md"}
-
 
 def _shipped(name: str) -> Path:
     path = Path(__file__).with_name(name)
@@ -81,5 +79,5 @@ def resolve_model_file(model_file: str | Path | None, *, energy: bool = False) -
 
 def model_card(energy: bool = False) -> str:
     """The text of the shipped torque model's card (``energy=True``: the energy model's)."""
-    name = ENERGY_MODEL_NAME if energy else DEFAULT_MODEL_NAME
-    return Path(__file__).with_name(_CARDS[name]).read_text()
+    card = "ENERGY_MODEL_CARD.md" if energy else "MODEL_CARD.md"
+    return Path(__file__).with_name(card).read_text()
