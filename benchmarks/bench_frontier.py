@@ -1,7 +1,7 @@
 """One accuracy-cost frontier of every field solver for LLG dynamics (paired ensembles).
 
 Usage: .venv/bin/python benchmarks/bench_frontier.py [--config benchmarks/configs/frontier.yaml]
-       [--out runs/frontier] [--only NAME ...] [--workers N] [--analyze]
+       [--out runs/frontier] [--only NAME ...] [--workers N] [--analyze] [--archive DIR]
 
 Every contender (a field solver, a Langevin temperature and a supercell size, listed in the
 config) integrates the *same* starts: ``num_random`` random quenches and ``num_skyrmion``
@@ -13,6 +13,16 @@ restricts the contenders, ``--workers`` runs several at once.  Several processes
 the same OUT at once (each run is locked by its writer; one held by another process is
 skipped, so a second invocation takes the next free run).
 
+Every finished run is reduced to a small summary in the archive (``--archive``, default
+``benchmarks/results/frontier/CONTENDER/START.npz``, committed with the project): the
+S(+-Q_eta) weight of every saved frame, the frames up to ``divergence_until`` (float32), the
+exact grand potential per site of every ``energy_every``-th frame (the reference solver), the
+skyrmion counts at the end, T_noise for fresh probes, and the configs and provenance as JSON.
+The ensemble takes ~11 core-hours, more than a working session; the trajectories themselves
+are regenerable but not kept, so ``--archive-only`` archives what has finished and a later
+session continues with the missing runs.  A summary made under another frontier config or
+contender definition is refused.
+
 ``--analyze`` (after the runs) measures, per contender and in one process: the cost of one LLG
 step on the first start relative to the network (best of 3); the paired relative difference of
 S(+-Q_eta, t) from the reference ensemble at every saved time, for the random and the skyrmion
@@ -20,7 +30,9 @@ starts separately (mean over runs, delta-method error); the mean spin-angle dive
 reference run up to ``divergence_until``; the exact grand potential per site (the reference
 solver) of every ``energy_every``-th saved frame against the reference run's; the skyrmion
 counts at the end; for fresh-probe KPM the probe-noise temperature T_noise recorded in its
-runs (measured on each start).  It writes ``frontier.md`` (the table), ``frontier.json`` and
+runs (measured on each start).  It uses the archive where a summary exists and archives
+every finished run that has none; contenders with missing runs are left out and named.  It
+writes ``frontier.md`` (the table), ``frontier.json`` and
 ``frontier.png`` (fidelity vs cost, log axes, error bars) in OUT, and names the cheapest
 contender whose paired S(+-Q, t) stays within ``tolerance`` of the reference at every time.
 """
@@ -38,8 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
+from torquenet import __version__
 from torquenet.analysis import paired_relative_difference
-from torquenet.config import from_mapping, read_yaml, save_config
+from torquenet.config import from_mapping, read_yaml, save_config, to_mapping
 from torquenet.data import RunInUseError, read_trajectory
 from torquenet.dynamics import LLGParams, sib_step, solver_field_function
 from torquenet.model import SDModelParams
@@ -50,6 +63,7 @@ from torquenet.textures import SkyrmionPerturbation, random_spins, skyrmion_latt
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "frontier.yaml"
+DEFAULT_ARCHIVE = Path(__file__).parent / "results" / "frontier"
 
 
 @dataclass(frozen=True)
@@ -204,49 +218,104 @@ def mean_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(cos)).mean(axis=(-2, -1))
 
 
-def analyze(config, contenders, out: Path) -> dict:
-    names = start_names(config)
-    runs = {}
+def summary_key(config: FrontierConfig, contender: Contender) -> str:
+    """What a summary depends on: the frontier config and the contender, as JSON."""
+    return json.dumps({"frontier": to_mapping(config), "contender": to_mapping(contender)},
+                      sort_keys=True)  # fmt: skip
+
+
+def summarize(run, config: FrontierConfig, contender: Contender, energy_solver) -> dict:
+    """The archived summary of one finished trajectory (see the module docstring)."""
+    frames = np.arange(0, len(run.times), config.energy_every)
+    early = run.times <= config.divergence_until
+    t_noise = run.attributes.get("probe_noise_temperature")
+    provenance = {
+        key: run.attributes[key]
+        for key in ("torquenet_version", "git_hash", "seed", "created")
+        if key in run.attributes
+    }
+    return {
+        "times": np.asarray(run.times),
+        "peaks": np.asarray(peak_intensity(structure_factor(run.spins)), dtype=np.float64),
+        "early_spins": np.asarray(run.spins[early], dtype=np.float32),
+        "omega_per_site": np.asarray(energy_solver.compute(run.spins[frames]).grand_potential)
+        / config.L**2,
+        "skyrmions_at_end": np.asarray(count_skyrmions(run.spins[-1]), dtype=np.int64),
+        "probe_noise_temperature": np.float64(np.nan if t_noise is None else t_noise),
+        "key": np.str_(summary_key(config, contender)),
+        "provenance": np.str_(json.dumps(provenance, default=str)),
+        "archived_by": np.str_(f"torquenet {__version__}, benchmarks/bench_frontier.py"),
+    }
+
+
+def read_summary(path: Path, config: FrontierConfig, contender: Contender) -> dict:
+    """One archived summary, refused if it was made under another config or contender."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            summary = {key: data[key] for key in data.files}
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"{path}: not a readable frontier summary ({error}); delete it to "
+                         "redo that run") from error  # fmt: skip
+    if "key" not in summary or str(summary["key"]) != summary_key(config, contender):
+        raise SystemExit(
+            f"{path} was archived under another frontier config or contender definition than "
+            f"{contender.name!r} now has; move the archive aside (or restore the config) to "
+            f"rerun it"
+        )
+    return summary
+
+
+def collect(config, contenders, out: Path, archive: Path, energy_solver) -> dict:
+    """Summaries per contender (archived ones, then finished runs, archived on the way)."""
+    summaries = {}
     for contender in contenders:
-        paths = [out / "runs" / contender.name / f"{n}.h5" for n in names]
-        missing = [str(p) for p in paths if not p.exists()]
+        these, missing = [], 0
+        for start in start_names(config):
+            stored = archive / contender.name / f"{start}.npz"
+            trajectory = out / "runs" / contender.name / f"{start}.h5"
+            if stored.exists():
+                these.append(read_summary(stored, config, contender))
+            elif trajectory.exists():
+                summary = summarize(read_trajectory(trajectory), config, contender, energy_solver)
+                stored.parent.mkdir(parents=True, exist_ok=True)
+                partial = stored.with_suffix(".partial.npz")
+                np.savez_compressed(partial, **summary)
+                os.replace(partial, stored)  # never a half-written summary
+                these.append(summary)
+            else:
+                missing += 1
         if missing:
-            print(f"skipping {contender.name}: {len(missing)} run(s) not finished", flush=True)
-            continue
-        runs[contender.name] = [read_trajectory(p) for p in paths]
-    if config.reference not in runs:
-        raise SystemExit(f"the reference {config.reference!r} has unfinished runs")
-    reference = runs[config.reference]
-    times = reference[0].times
-    is_random = np.array([n.startswith("random") for n in names])
+            print(f"{contender.name}: {missing} of {len(start_names(config))} runs not "
+                  "finished (left out)", flush=True)  # fmt: skip
+        else:
+            summaries[contender.name] = these
+    return summaries
+
+
+def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> dict:
+    names = start_names(config)
     energy_solver = make_solver(
         next(c for c in contenders if c.name == config.reference), config.model
     )
-    frames = np.arange(0, len(times), config.energy_every)
-    cache_path = out / "energies.json"
-    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-
-    def energies(name: str) -> np.ndarray:
-        if name not in cache:
-            values = [
-                np.asarray(energy_solver.compute(run.spins[frames]).grand_potential) / config.L**2
-                for run in runs[name]
-            ]
-            cache[name] = np.array(values).tolist()
-            cache_path.write_text(json.dumps(cache))
-        return np.asarray(cache[name])
-
-    start_spins = np.load(out / "starts" / f"{names[0]}.npy")
-    costs = {c.name: step_cost(c, config, start_spins) for c in contenders if c.name in runs}
-    reference_peaks = np.array([peak_intensity(structure_factor(r.spins)) for r in reference])
-    reference_energy = energies(config.reference)
-    early = times <= config.divergence_until
+    summaries = collect(config, contenders, out, archive, energy_solver)
+    if config.reference not in summaries:
+        raise SystemExit(f"the reference {config.reference!r} has unfinished runs")
+    reference = summaries[config.reference]
+    times = reference[0]["times"]
+    is_random = np.array([n.startswith("random") for n in names])
+    spins = write_starts(config, out)
+    start_spins = np.load(spins[names[0]])
+    costs = {c.name: step_cost(c, config, start_spins) for c in contenders if c.name in summaries}
+    if config.network not in costs:
+        raise SystemExit(f"the network {config.network!r} has unfinished runs")
+    reference_peaks = np.array([s["peaks"] for s in reference])
+    reference_energy = np.array([s["omega_per_site"] for s in reference])
     results = {}
     for contender in contenders:
-        if contender.name not in runs:
+        if contender.name not in summaries:
             continue
-        these = runs[contender.name]
-        peaks = np.array([peak_intensity(structure_factor(r.spins)) for r in these])
+        these = summaries[contender.name]
+        peaks = np.array([s["peaks"] for s in these])
         row = {
             "cost_seconds_per_step": costs[contender.name],
             "cost_vs_network": costs[contender.name] / costs[config.network],
@@ -264,27 +333,30 @@ def analyze(config, contenders, out: Path) -> dict:
                 "series": np.nan_to_num(delta).tolist(),
             }
         divergence = np.array(
-            [mean_angle(a.spins[early], b.spins[early]) for a, b in zip(these, reference)]
+            [
+                mean_angle(a["early_spins"].astype(np.float64), b["early_spins"].astype(np.float64))
+                for a, b in zip(these, reference)
+            ]
         )
         row["angle_divergence_deg"] = {
-            "time": float(times[early][-1]),
+            "time": float(times[times <= config.divergence_until][-1]),
             "mean": float(divergence[:, -1].mean()),
             "error": float(divergence[:, -1].std(ddof=1) / np.sqrt(len(divergence))),
         }
-        energy = energies(contender.name) - reference_energy
+        energy = np.array([s["omega_per_site"] for s in these]) - reference_energy
         row["omega_difference_per_site"] = {
             "mean_at_end": float(energy[:, -1].mean()),
             "error_at_end": float(energy[:, -1].std(ddof=1) / np.sqrt(len(energy))),
             "max_abs_mean": float(np.abs(energy.mean(axis=0)).max()),
         }
-        t_noise = [r.attributes.get("probe_noise_temperature") for r in these]
-        if all(t is not None for t in t_noise):  # fresh-probe KPM: its bath, per start
+        t_noise = np.array([float(s["probe_noise_temperature"]) for s in these])
+        if np.all(np.isfinite(t_noise)):  # fresh-probe KPM: its bath, per start
             row["probe_noise_temperature"] = {
-                "mean": float(np.mean(t_noise)),
-                "min": float(np.min(t_noise)),
-                "max": float(np.max(t_noise)),
+                "mean": float(t_noise.mean()),
+                "min": float(t_noise.min()),
+                "max": float(t_noise.max()),
             }
-        counts = np.array([count_skyrmions(r.spins[-1]) for r in these], dtype=float)
+        counts = np.array([s["skyrmions_at_end"] for s in these], dtype=float)
         row["skyrmions_at_end"] = {"negative": counts[:, 0].mean(), "positive": counts[:, 1].mean()}
         results[contender.name] = row
     return {"times": times.tolist(), "contenders": results}
@@ -395,12 +467,20 @@ def main() -> None:
     ap.add_argument("--only", nargs="+", default=None, help="run only these contenders")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--analyze", action="store_true", help="analyse the finished runs")
+    ap.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE,
+                    help="where run summaries are kept (default: %(default)s)")  # fmt: skip
+    ap.add_argument("--archive-only", action="store_true",
+                    help="archive the finished runs' summaries, analyse nothing")  # fmt: skip
     args = ap.parse_args()
     config, contenders = load(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.archive_only:
+        reference = next(c for c in contenders if c.name == config.reference)
+        collect(config, contenders, args.out, args.archive, make_solver(reference, config.model))
+        return
     if args.analyze:
         started = time.time()
-        numbers = analyze(config, contenders, args.out)
+        numbers = analyze(config, contenders, args.out, args.archive)
         (args.out / "frontier.json").write_text(json.dumps(numbers, indent=1))
         print(report(config, contenders, numbers, args.out, time.time() - started))
         return

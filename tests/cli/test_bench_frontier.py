@@ -1,11 +1,13 @@
 """The frontier benchmark end to end on a tiny ensemble: runs (one held by another process is
 skipped, a rerun finishes it), the analysis table with costs, paired S(+-Q) differences and
-the fresh-probe T_noise."""
+the fresh-probe T_noise, and the archive of run summaries: the analysis comes out the same from
+the archive alone, and a summary made under another config is refused."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +42,7 @@ contenders:
 """
 
 
-def bench(*args: str) -> str:
+def bench(*args: str, fails: bool = False) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     outcome = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_frontier.py"), *args],
@@ -50,6 +52,9 @@ def bench(*args: str) -> str:
         cwd=ROOT,
         timeout=600,
     )
+    if fails:
+        assert outcome.returncode != 0, outcome.stdout[-2000:]
+        return outcome.stderr
     assert outcome.returncode == 0, outcome.stderr[-2000:]
     return outcome.stdout
 
@@ -58,7 +63,7 @@ def bench(*args: str) -> str:
 def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY)
-    out = tmp_path / "out"
+    out, archive = tmp_path / "out", tmp_path / "archive"
     held = out / "runs" / "network" / "random_001.h5"
     with exclusive_run(held):  # another process is on this run: it is left to that one
         first = bench("--config", str(config), "--out", str(out))
@@ -66,7 +71,9 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     assert not held.exists() and (out / "runs" / "network" / "random_000.h5").is_file()
     again = bench("--config", str(config), "--out", str(out))  # finishes it, the rest no-ops
     assert again.count("done") == 6 and "skipped" not in again and held.is_file()
-    table = bench("--config", str(config), "--out", str(out), "--analyze")
+    where = ("--config", str(config), "--out", str(out), "--archive", str(archive))
+    table = bench(*where, "--analyze")
+    assert len(list(archive.glob("*/random_*.npz"))) == 6
     numbers = json.loads((out / "frontier.json").read_text())["contenders"]
     assert set(numbers) == {"ed_T0", "network", "kpm_fresh_d2"}
     assert numbers["network"]["cost_vs_network"] == 1.0
@@ -76,3 +83,20 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     assert numbers["kpm_fresh_d2"]["probe_noise_temperature"]["mean"] > 0
     assert "Cheapest contender within 50%" in table
     assert (out / "frontier.png").stat().st_size > 0 and (out / "frontier.md").is_file()
+
+    # the trajectories gone (a later session), the archive alone gives the same fidelities
+    # (the first analysis already worked from the summaries: so exactly the same)
+    shutil.rmtree(out / "runs")
+    bench(*where, "--analyze")
+    again = json.loads((out / "frontier.json").read_text())["contenders"]
+    for name, row in numbers.items():
+        for key in ("peak_random", "angle_divergence_deg", "omega_difference_per_site"):
+            assert again[name][key] == row[key], (name, key)
+    assert (
+        again["kpm_fresh_d2"]["probe_noise_temperature"]
+        == numbers["kpm_fresh_d2"]["probe_noise_temperature"]
+    )
+    # a summary archived under another config (here: another seed) is not mixed in
+    config.write_text(TINY.replace("seed: 3", "seed: 4"))
+    refused = bench(*where, "--analyze", fails=True)
+    assert "archived under another frontier config" in refused and "ed_T0" in refused
