@@ -54,11 +54,16 @@ from torquenet import __version__
 from torquenet.analysis import paired_relative_difference
 from torquenet.config import from_mapping, read_yaml, save_config, to_mapping
 from torquenet.data import RunInUseError, read_trajectory
-from torquenet.dynamics import LLGParams, sib_step, solver_field_function
+from torquenet.dynamics import (
+    LLGParams,
+    probe_noise_temperature,
+    sib_step,
+    solver_field_function,
+)
 from torquenet.model import SDModelParams
 from torquenet.observables import count_skyrmions, peak_intensity, structure_factor
 from torquenet.runs import SimulationConfig, build_solver, simulate
-from torquenet.solvers import SolverConfig, SupercellSolver
+from torquenet.solvers import SolverConfig, SupercellSolver, fresh_probe_kpm, probe_field_noise
 from torquenet.textures import SkyrmionPerturbation, random_spins, skyrmion_lattice
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,6 +270,35 @@ def read_summary(path: Path, config: FrontierConfig, contender: Contender) -> di
     return summary
 
 
+def save_summary(path: Path, summary: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    np.savez_compressed(partial, **summary)
+    os.replace(partial, path)  # never a half-written summary
+
+
+def start_noise_temperatures(
+    config: FrontierConfig, contender: Contender, starts: dict[str, Path], archive: Path
+) -> np.ndarray:
+    """T_noise of a fresh-probe contender on every start, measured as ``simulate`` does (the
+    same draws on the initial state, so equal to what its runs record), without running it;
+    kept in ``ARCHIVE/NAME/noise.npz``."""
+    stored = archive / contender.name / "noise.npz"
+    if stored.exists():
+        return read_summary(stored, config, contender)["probe_noise_temperature"]
+    solver = make_solver(contender, config.model)
+    values = np.array(
+        [
+            probe_noise_temperature(probe_field_noise(solver, np.load(path)).variance, config.llg)
+            for path in starts.values()
+        ]
+    )
+    save_summary(
+        stored, {"probe_noise_temperature": values, "key": np.str_(summary_key(config, contender))}
+    )
+    return values
+
+
 def collect(config, contenders, out: Path, archive: Path, energy_solver) -> dict:
     """Summaries per contender (archived ones, then finished runs, archived on the way)."""
     summaries = {}
@@ -277,10 +311,7 @@ def collect(config, contenders, out: Path, archive: Path, energy_solver) -> dict
                 these.append(read_summary(stored, config, contender))
             elif trajectory.exists():
                 summary = summarize(read_trajectory(trajectory), config, contender, energy_solver)
-                stored.parent.mkdir(parents=True, exist_ok=True)
-                partial = stored.with_suffix(".partial.npz")
-                np.savez_compressed(partial, **summary)
-                os.replace(partial, stored)  # never a half-written summary
+                save_summary(stored, summary)
                 these.append(summary)
             else:
                 missing += 1
@@ -359,7 +390,22 @@ def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> d
         counts = np.array([s["skyrmions_at_end"] for s in these], dtype=float)
         row["skyrmions_at_end"] = {"negative": counts[:, 0].mean(), "positive": counts[:, 1].mean()}
         results[contender.name] = row
-    return {"times": times.tolist(), "contenders": results}
+    noise = {}
+    for contender in contenders:  # T_noise of every fresh-probe setting, run or not
+        if fresh_probe_kpm(make_solver(contender, config.model)) is None:
+            continue
+        if contender.name in results:
+            noise[contender.name] = {**results[contender.name]["probe_noise_temperature"],
+                                     "source": "its runs"}  # fmt: skip
+            continue
+        values = start_noise_temperatures(config, contender, spins, archive)
+        noise[contender.name] = {
+            "mean": float(values.mean()),
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "source": "measured on the starts (runs not finished)",
+        }
+    return {"times": times.tolist(), "contenders": results, "probe_noise_temperature": noise}
 
 
 def noise_cell(row: dict) -> str:
@@ -426,7 +472,14 @@ def report(config, contenders, numbers: dict, out: Path, seconds: float) -> str:
         f"{config.num_steps * config.llg.time_step:g}), reference {config.reference}; "
         f"analysis {seconds:.0f} s.\n\n"
     )
-    text = header + "\n".join(lines) + "\n\n" + verdict + "\n"
+    noise = numbers.get("probe_noise_temperature", {})
+    noise_lines = [
+        "| fresh-probe setting | T_noise: mean over the starts (range) | from |",
+        "|---|---|---|",
+        *(f"| {name} | {noise_cell({'probe_noise_temperature': t})} | {t['source']} |"
+          for name, t in noise.items()),
+    ]  # fmt: skip
+    text = header + "\n".join(lines) + "\n\n" + verdict + "\n\n" + "\n".join(noise_lines) + "\n"
     (out / "frontier.md").write_text(text)
     figure(config, contenders, rows, out)
     return text

@@ -39,7 +39,13 @@ contenders:
     solver:
       kind: kpm
       kpm: {num_moments: 40, probing_distance: 2, compile: false, fresh_probes: true}
+  - name: kpm_fresh_d2_not_run
+    supercell: 2
+    solver:
+      kind: kpm
+      kpm: {num_moments: 40, probing_distance: 2, compile: false, fresh_probes: true}
 """
+RUN = ("--only", "ed_T0", "network", "kpm_fresh_d2")
 
 
 def bench(*args: str, fails: bool = False) -> str:
@@ -66,10 +72,10 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     out, archive = tmp_path / "out", tmp_path / "archive"
     held = out / "runs" / "network" / "random_001.h5"
     with exclusive_run(held):  # another process is on this run: it is left to that one
-        first = bench("--config", str(config), "--out", str(out))
+        first = bench("--config", str(config), "--out", str(out), *RUN)
     assert first.count("skipped (another process is running it)") == 1
     assert not held.exists() and (out / "runs" / "network" / "random_000.h5").is_file()
-    again = bench("--config", str(config), "--out", str(out))  # finishes it, the rest no-ops
+    again = bench("--config", str(config), "--out", str(out), *RUN)  # finishes it, the rest no-ops
     assert again.count("done") == 6 and "skipped" not in again and held.is_file()
     where = ("--config", str(config), "--out", str(out), "--archive", str(archive))
     table = bench(*where, "--analyze")
@@ -82,6 +88,14 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     assert "probe_noise_temperature" not in numbers["network"]
     assert numbers["kpm_fresh_d2"]["probe_noise_temperature"]["mean"] > 0
     assert "Cheapest contender within 50%" in table
+    # T_noise of a fresh setting without runs: measured on the starts as simulate does, so the
+    # same as the record of the identical contender's runs
+    noise = json.loads((out / "frontier.json").read_text())["probe_noise_temperature"]
+    assert set(noise) == {"kpm_fresh_d2", "kpm_fresh_d2_not_run"}
+    assert noise["kpm_fresh_d2_not_run"]["source"].startswith("measured on the starts")
+    for key in ("mean", "min", "max"):
+        assert noise["kpm_fresh_d2_not_run"][key] == noise["kpm_fresh_d2"][key]
+    assert "kpm_fresh_d2_not_run: 2 of 2 runs not finished" in table
     assert (out / "frontier.png").stat().st_size > 0 and (out / "frontier.md").is_file()
 
     # the trajectories gone (a later session), the archive alone gives the same fidelities
