@@ -218,9 +218,11 @@ def step_cost(contender: Contender, config: FrontierConfig, spins: np.ndarray) -
 
 
 def mean_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean angle (deg) between the spins of frames a and b, per frame."""
-    cos = np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)
-    return np.degrees(np.arccos(cos)).mean(axis=(-2, -1))
+    """Mean angle (deg) between the spins of frames a and b, per frame: atan2(|a x b|, a . b),
+    exact for small angles and exactly 0 for equal frames (also when stored in float32, whose
+    norms are 1 only to ~1e-7)."""
+    cross = np.linalg.norm(np.cross(a, b), axis=-1)
+    return np.degrees(np.arctan2(cross, np.sum(a * b, axis=-1))).mean(axis=(-2, -1))
 
 
 def summary_key(config: FrontierConfig, contender: Contender) -> str:

@@ -85,6 +85,8 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     assert numbers["network"]["cost_vs_network"] == 1.0
     reference = numbers["ed_T0"]["peak_random"]
     assert reference["max_abs_relative_difference"] == 0.0  # the reference against itself
+    assert numbers["ed_T0"]["angle_divergence_deg"]["mean"] == 0.0
+    assert numbers["network"]["angle_divergence_deg"]["mean"] > 0.0
     assert "probe_noise_temperature" not in numbers["network"]
     assert numbers["kpm_fresh_d2"]["probe_noise_temperature"]["mean"] > 0
     assert "Cheapest contender within 50%" in table
