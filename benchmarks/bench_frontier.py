@@ -95,6 +95,7 @@ class FrontierConfig:
     divergence_until: float = 10.0
     energy_every: int = 4
     tolerance: float = 0.02
+    cost_sizes: tuple[int, ...] = (48, 96)
     reference: str = "ed_T0"
     network: str = "network"
     model: SDModelParams = field(default_factory=SDModelParams)
@@ -217,6 +218,31 @@ def step_cost(contender: Contender, config: FrontierConfig, spins: np.ndarray) -
     return float(best)
 
 
+def costs_per_site(config: FrontierConfig, contenders, measured: dict) -> dict:
+    """Microseconds per site and LLG step on plain L x L tori, L in ``cost_sizes``, for every
+    contender but ED (measured, this process, on a random texture: the cost a user pays at
+    that size); ED from its frontier cost scaled as N^3 (its k x k twists are k^2 systems of
+    the cell, eigh ~ N^3), marked as fitted."""
+    table = {}
+    for contender in contenders:
+        if contender.name not in measured:
+            continue
+        row = {}
+        for L in config.cost_sizes:
+            N = L * L
+            if contender.solver.kind == "ed":
+                twists = contender.solver.ed.num_twists**2
+                per_cell = measured[contender.name] / twists
+                seconds, how = per_cell * (N / config.L**2) ** 3, "fitted N^3"
+            else:
+                plain = replace(contender, supercell=1)
+                spins = random_spins(L, np.random.default_rng(L))
+                seconds, how = step_cost(plain, config, spins), "measured"
+            row[str(L)] = {"us_per_site_step": 1e6 * seconds / N, "how": how}
+        table[contender.name] = row
+    return table
+
+
 def mean_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean angle (deg) between the spins of frames a and b, per frame: atan2(|a x b|, a . b),
     exact for small angles and exactly 0 for equal frames (also when stored in float32, whose
@@ -225,10 +251,15 @@ def mean_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(cross, np.sum(a * b, axis=-1))).mean(axis=(-2, -1))
 
 
+#: FrontierConfig fields that only the analysis reads (changing them keeps the archive valid).
+ANALYSIS_ONLY = ("tolerance", "cost_sizes", "network")
+
+
 def summary_key(config: FrontierConfig, contender: Contender) -> str:
-    """What a summary depends on: the frontier config and the contender, as JSON."""
-    return json.dumps({"frontier": to_mapping(config), "contender": to_mapping(contender)},
-                      sort_keys=True)  # fmt: skip
+    """What a summary depends on: the frontier config (less ``ANALYSIS_ONLY``) and the
+    contender, as JSON."""
+    frontier = {k: v for k, v in to_mapping(config).items() if k not in ANALYSIS_ONLY}
+    return json.dumps({"frontier": frontier, "contender": to_mapping(contender)}, sort_keys=True)
 
 
 def summarize(run, config: FrontierConfig, contender: Contender, energy_solver) -> dict:
@@ -407,7 +438,12 @@ def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> d
             "max": float(values.max()),
             "source": "measured on the starts (runs not finished)",
         }
-    return {"times": times.tolist(), "contenders": results, "probe_noise_temperature": noise}
+    return {
+        "times": times.tolist(),
+        "contenders": results,
+        "probe_noise_temperature": noise,
+        "cost_per_site": costs_per_site(config, contenders, costs),
+    }
 
 
 def noise_cell(row: dict) -> str:
@@ -481,7 +517,29 @@ def report(config, contenders, numbers: dict, out: Path, seconds: float) -> str:
         *(f"| {name} | {noise_cell({'probe_noise_temperature': t})} | {t['source']} |"
           for name, t in noise.items()),
     ]  # fmt: skip
-    text = header + "\n".join(lines) + "\n\n" + verdict + "\n\n" + "\n".join(noise_lines) + "\n"
+    sizes = [str(L) for L in config.cost_sizes]
+    per_site = numbers.get("cost_per_site", {})
+    cost_lines = [
+        "| contender | " + " | ".join(f"us / site / step, L = {L}" for L in sizes)
+        + f" | vs network at L = {sizes[-1]} |",
+        "|---" * (len(sizes) + 2) + "|",
+    ]  # fmt: skip
+    network = per_site.get(config.network, {})
+    for name, row in per_site.items():
+        cells = [
+            f"{row[L]['us_per_site_step']:.3g}" + ("" if row[L]["how"] == "measured" else " (fit)")
+            for L in sizes
+        ]
+        ratio = row[sizes[-1]]["us_per_site_step"] / network[sizes[-1]]["us_per_site_step"]
+        cost_lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio:.3g} |")
+    blocks = [
+        header + "\n".join(lines),
+        verdict,
+        "\n".join(noise_lines),
+        "Cost on plain L x L tori (one process, this machine; ED fitted as N^3):\n\n"
+        + "\n".join(cost_lines),
+    ]
+    text = "\n\n".join(blocks) + "\n"
     (out / "frontier.md").write_text(text)
     figure(config, contenders, rows, out)
     return text

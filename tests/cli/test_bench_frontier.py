@@ -28,6 +28,7 @@ seed: 3
 divergence_until: 0.2
 energy_every: 1
 tolerance: 0.5
+cost_sizes: [12, 24]
 reference: ed_T0
 network: network
 llg: {time_step: 0.1, damping: 0.05}
@@ -112,7 +113,17 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
         again["kpm_fresh_d2"]["probe_noise_temperature"]
         == numbers["kpm_fresh_d2"]["probe_noise_temperature"]
     )
-    # a summary archived under another config (here: another seed) is not mixed in
+    per_site = json.loads((out / "frontier.json").read_text())["cost_per_site"]
+    assert per_site["network"]["24"]["how"] == "measured"
+    assert per_site["ed_T0"]["24"]["how"] == "fitted N^3"  # per site ~ N^2: 16 x that of 12 x 12
+    assert per_site["ed_T0"]["24"]["us_per_site_step"] == pytest.approx(
+        16 * per_site["ed_T0"]["12"]["us_per_site_step"]
+    )
+    # what only the analysis reads may change; a summary archived under another config (here:
+    # another seed) is not mixed in
+    config.write_text(TINY.replace("tolerance: 0.5", "tolerance: 0.1"))
+    retold = bench(*where, "--analyze")
+    assert "Cheapest contender within 10%" in retold and "us / site / step, L = 24" in retold
     config.write_text(TINY.replace("seed: 3", "seed: 4"))
     refused = bench(*where, "--analyze", fails=True)
     assert "archived under another frontier config" in refused and "ed_T0" in refused
