@@ -1,5 +1,7 @@
 """``torquenet fields --solver kpm``: flags map onto KPMParams and match the Python API."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import yaml
@@ -44,6 +46,22 @@ def test_fields_cli_kpm_flags_match_python_api(tmp_path, rng):
         "compile": False,
         "fresh_probes": False,
     }
+
+
+def test_fields_cli_kpm_dtype_flag_selects_float32(tmp_path, rng):
+    spins = random_spins(6, rng)
+    np.save(tmp_path / "in.npy", spins)
+    args = ["fields", "--spins", str(tmp_path / "in.npy"), "--out", str(tmp_path / "out.npy")]
+    args += ["--solver", "kpm", "--num-moments", "60", "--probing-distance", "3"]
+    assert main(args + ["--kpm-dtype", "float32", "--no-compile"]) == 0
+    saved = yaml.safe_load((tmp_path / "out.config.yaml").read_text())
+    assert saved["solver"]["kpm"]["dtype"] == "float32"
+    settings = KPMParams(num_moments=60, probing_distance=3, compile=False)
+    exact64 = KPMSolver(SDModelParams(), settings).compute(spins).fields
+    single = KPMSolver(SDModelParams(), replace(settings, dtype="float32")).compute(spins).fields
+    fields = np.load(tmp_path / "out.npy")
+    assert_allclose(fields, single, rtol=0, atol=1e-6)  # the float32 computation
+    assert 0 < np.abs(fields - exact64).max() < 1e-4  # rounded, not the float64 one
 
 
 @pytest.mark.parametrize(
