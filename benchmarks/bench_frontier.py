@@ -181,15 +181,24 @@ def run_unit(args: tuple) -> str:
     return f"{contender.name}/{out.name}"
 
 
-def run_all(config, contenders, out: Path, workers: int) -> None:
+def run_all(config, contenders, out: Path, workers: int, archive: Path = DEFAULT_ARCHIVE) -> None:
+    """Every (contender, start) run not yet archived (a summary in ``archive`` is finished
+    work of an earlier session: it is checked against the config, then skipped)."""
     starts = write_starts(config, out)
-    units = []
+    units, archived = [], 0
     for contender in contenders:
         folder = out / "runs" / contender.name
         folder.mkdir(parents=True, exist_ok=True)
         save_config(contender, folder / "contender.yaml")
         for k, (name, path) in enumerate(starts.items()):
+            stored = archive / contender.name / f"{name}.npz"
+            if stored.exists():
+                read_summary(stored, config, contender)  # refuses one of another config
+                archived += 1
+                continue
             units.append((config, contender, path, k, folder / f"{name}.h5"))
+    if archived:
+        print(f"{archived} run(s) already archived in {archive}: skipped", flush=True)
     started = time.time()
     if workers <= 1:
         for unit in units:
@@ -631,7 +640,7 @@ def main() -> None:
         if unknown:
             sys.exit(f"unknown contender(s) {unknown}; listed: {[c.name for c in contenders]}")
         chosen = tuple(c for c in contenders if c.name in args.only)
-    run_all(config, chosen, args.out, args.workers)
+    run_all(config, chosen, args.out, args.workers, args.archive)
 
 
 if __name__ == "__main__":

@@ -71,14 +71,14 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY)
     out, archive = tmp_path / "out", tmp_path / "archive"
+    where = ("--config", str(config), "--out", str(out), "--archive", str(archive))
     held = out / "runs" / "network" / "random_001.h5"
     with exclusive_run(held):  # another process is on this run: it is left to that one
-        first = bench("--config", str(config), "--out", str(out), *RUN)
+        first = bench(*where, *RUN)
     assert first.count("skipped (another process is running it)") == 1
     assert not held.exists() and (out / "runs" / "network" / "random_000.h5").is_file()
-    again = bench("--config", str(config), "--out", str(out), *RUN)  # finishes it, the rest no-ops
+    again = bench(*where, *RUN)  # finishes it, the rest no-ops
     assert again.count("done") == 6 and "skipped" not in again and held.is_file()
-    where = ("--config", str(config), "--out", str(out), "--archive", str(archive))
     table = bench(*where, "--analyze")
     assert len(list(archive.glob("*/random_*.npz"))) == 6
     numbers = json.loads((out / "frontier.json").read_text())["contenders"]
@@ -104,6 +104,8 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     # the trajectories gone (a later session), the archive alone gives the same fidelities
     # (the first analysis already worked from the summaries: so exactly the same)
     shutil.rmtree(out / "runs")
+    rerun = bench(*where, *RUN)  # archived runs are finished work: nothing is redone
+    assert "6 run(s) already archived" in rerun and "done" not in rerun
     bench(*where, "--analyze")
     again = json.loads((out / "frontier.json").read_text())["contenders"]
     for name, row in numbers.items():
