@@ -610,6 +610,28 @@ def figure(config, contenders, rows: dict, out: Path) -> None:
     plt.close(fig)
 
 
+#: Documents holding the frontier table between these markers (``--write-docs`` refreshes
+#: them): BENCHMARKS.md gets the whole report, REPRODUCTION.md the table and the verdict.
+DOC_MARKERS = ("<!-- frontier table: benchmarks/bench_frontier.py --analyze -->",
+               "<!-- end frontier table -->")  # fmt: skip
+DOCS = {"BENCHMARKS.md": None, "REPRODUCTION.md": 3}
+
+
+def write_docs(text: str, root: Path = ROOT) -> None:
+    """Replace the marked frontier table in the documents by the report ``text``."""
+    begin, end = DOC_MARKERS
+    for name, blocks in DOCS.items():
+        path = root / name
+        body = "\n\n".join(text.strip().split("\n\n")[:blocks])
+        document = path.read_text()
+        if document.count(begin) != 1 or document.count(end) != 1:
+            raise SystemExit(f"{path}: needs exactly one {begin!r} ... {end!r} block")
+        head, rest = document.split(begin)
+        _, tail = rest.split(end)
+        path.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
+        print(f"updated the frontier table in {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
@@ -619,6 +641,8 @@ def main() -> None:
     ap.add_argument("--analyze", action="store_true", help="analyse the finished runs")
     ap.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE,
                     help="where run summaries are kept (default: %(default)s)")  # fmt: skip
+    ap.add_argument("--write-docs", action="store_true",
+                    help="with --analyze: refresh the marked tables of the docs")  # fmt: skip
     ap.add_argument("--archive-only", action="store_true",
                     help="archive the finished runs' summaries, analyse nothing")  # fmt: skip
     args = ap.parse_args()
@@ -632,7 +656,10 @@ def main() -> None:
         started = time.time()
         numbers = analyze(config, contenders, args.out, args.archive)
         (args.out / "frontier.json").write_text(json.dumps(numbers, indent=1))
-        print(report(config, contenders, numbers, args.out, time.time() - started))
+        text = report(config, contenders, numbers, args.out, time.time() - started)
+        print(text)
+        if args.write_docs:
+            write_docs(text)
         return
     chosen = contenders
     if args.only:

@@ -5,6 +5,7 @@
 #   .venv/bin/python benchmarks/bench_frontier.py --archive-only
 # (then commit benchmarks/results/frontier/): runs/ does not outlive a working session here.
 # Runs already archived are skipped.
+#   mkdir -p runs/frontier
 #   (bash benchmarks/frontier_lane.sh >> runs/frontier/lane1.log 2>&1 &)
 #   (bash benchmarks/frontier_lane.sh >> runs/frontier/lane2.log 2>&1 &)
 set -u

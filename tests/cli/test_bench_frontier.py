@@ -5,6 +5,7 @@ the archive alone, and a summary made under another config is refused."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import pytest
 from torquenet.data import exclusive_run
 
 ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks" / "bench_frontier.py"
 TINY = """\
 L: 12
 num_random: 2
@@ -129,3 +131,21 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     config.write_text(TINY.replace("seed: 3", "seed: 4"))
     refused = bench(*where, "--analyze", fails=True)
     assert "archived under another frontier config" in refused and "ed_T0" in refused
+
+
+def test_write_docs_replaces_only_the_marked_table(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bench_frontier", BENCH)
+    bench_frontier = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_frontier", bench_frontier)  # for its dataclasses
+    spec.loader.exec_module(bench_frontier)
+    begin, end = bench_frontier.DOC_MARKERS
+    for name in bench_frontier.DOCS:
+        (tmp_path / name).write_text(f"before\n{begin}\nold table\n{end}\nafter\n")
+    bench_frontier.write_docs("header\n\n| new |\n\nverdict\n\n| noise |", tmp_path)
+    full = (tmp_path / "BENCHMARKS.md").read_text()
+    assert full == f"before\n{begin}\nheader\n\n| new |\n\nverdict\n\n| noise |\n{end}\nafter\n"
+    short = (tmp_path / "REPRODUCTION.md").read_text()
+    assert "verdict" in short and "noise" not in short and "old table" not in short
+    (tmp_path / "REPRODUCTION.md").write_text("no markers\n")
+    with pytest.raises(SystemExit, match="needs exactly one"):
+        bench_frontier.write_docs("x", tmp_path)
