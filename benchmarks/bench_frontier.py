@@ -63,7 +63,7 @@ from torquenet.dynamics import (
 from torquenet.model import SDModelParams
 from torquenet.observables import count_skyrmions, peak_intensity, structure_factor
 from torquenet.runs import SimulationConfig, build_solver, simulate
-from torquenet.solvers import SolverConfig, SupercellSolver, fresh_probe_kpm, probe_field_noise
+from torquenet.solvers import SolverConfig, SupercellSolver, probe_field_noise
 from torquenet.textures import SkyrmionPerturbation, random_spins, skyrmion_lattice
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,6 +151,19 @@ def make_solver(contender: Contender, model: SDModelParams):
     return SupercellSolver(solver, contender.supercell) if contender.supercell > 1 else solver
 
 
+def uses_fresh_probes(contender: Contender) -> bool:
+    """Whether the contender is fresh-probe KPM (read from its config, no solver built)."""
+    return contender.solver.kind == "kpm" and contender.solver.kpm.fresh_probes
+
+
+def run_path(out: Path, contender: Contender, start: str) -> Path:
+    return out / "runs" / contender.name / f"{start}.h5"
+
+
+def summary_path(archive: Path, contender: Contender, start: str) -> Path:
+    return archive / contender.name / f"{start}.npz"
+
+
 def run_config(config: FrontierConfig, contender: Contender, start: Path, k: int):
     return SimulationConfig(
         L=config.L,
@@ -191,12 +204,12 @@ def run_all(config, contenders, out: Path, workers: int, archive: Path = DEFAULT
         folder.mkdir(parents=True, exist_ok=True)
         save_config(contender, folder / "contender.yaml")
         for k, (name, path) in enumerate(starts.items()):
-            stored = archive / contender.name / f"{name}.npz"
+            stored = summary_path(archive, contender, name)
             if stored.exists():
                 read_summary(stored, config, contender)  # refuses one of another config
                 archived += 1
                 continue
-            units.append((config, contender, path, k, folder / f"{name}.h5"))
+            units.append((config, contender, path, k, run_path(out, contender, name)))
     if archived:
         print(f"{archived} run(s) already archived in {archive}: skipped", flush=True)
     started = time.time()
@@ -341,17 +354,22 @@ def start_noise_temperatures(
     return values
 
 
-def collect(config, contenders, out: Path, archive: Path, energy_solver) -> dict:
-    """Summaries per contender (archived ones, then finished runs, archived on the way)."""
+def collect(config, contenders, out: Path, archive: Path) -> dict:
+    """Summaries per contender (archived ones, then finished runs, archived on the way; the
+    reference solver that gives their exact Omega is built only when a run needs it)."""
+    reference = next(c for c in contenders if c.name == config.reference)
+    energy_solver = None
     summaries = {}
     for contender in contenders:
         these, missing = [], 0
         for start in start_names(config):
-            stored = archive / contender.name / f"{start}.npz"
-            trajectory = out / "runs" / contender.name / f"{start}.h5"
+            stored = summary_path(archive, contender, start)
+            trajectory = run_path(out, contender, start)
             if stored.exists():
                 these.append(read_summary(stored, config, contender))
             elif trajectory.exists():
+                if energy_solver is None:
+                    energy_solver = make_solver(reference, config.model)
                 summary = summarize(read_trajectory(trajectory), config, contender, energy_solver)
                 save_summary(stored, summary)
                 these.append(summary)
@@ -367,17 +385,14 @@ def collect(config, contenders, out: Path, archive: Path, energy_solver) -> dict
 
 def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> dict:
     names = start_names(config)
-    energy_solver = make_solver(
-        next(c for c in contenders if c.name == config.reference), config.model
-    )
-    summaries = collect(config, contenders, out, archive, energy_solver)
+    summaries = collect(config, contenders, out, archive)
     if config.reference not in summaries:
         raise SystemExit(f"the reference {config.reference!r} has unfinished runs")
     reference = summaries[config.reference]
     times = reference[0]["times"]
     is_random = np.array([n.startswith("random") for n in names])
-    spins = write_starts(config, out)
-    start_spins = np.load(spins[names[0]])
+    starts = write_starts(config, out)
+    start_spins = np.load(starts[names[0]])
     costs = {c.name: step_cost(c, config, start_spins) for c in contenders if c.name in summaries}
     if config.network not in costs:
         raise SystemExit(f"the network {config.network!r} has unfinished runs")
@@ -424,27 +439,21 @@ def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> d
         }
         t_noise = np.array([float(s["probe_noise_temperature"]) for s in these])
         if np.all(np.isfinite(t_noise)):  # fresh-probe KPM: its bath, per start
-            row["probe_noise_temperature"] = {
-                "mean": float(t_noise.mean()),
-                "min": float(t_noise.min()),
-                "max": float(t_noise.max()),
-            }
+            row["probe_noise_temperature"] = spread(t_noise)
         counts = np.array([s["skyrmions_at_end"] for s in these], dtype=float)
         row["skyrmions_at_end"] = {"negative": counts[:, 0].mean(), "positive": counts[:, 1].mean()}
         results[contender.name] = row
     noise = {}
     for contender in contenders:  # T_noise of every fresh-probe setting, run or not
-        if fresh_probe_kpm(make_solver(contender, config.model)) is None:
+        if not uses_fresh_probes(contender):
             continue
         if contender.name in results:
             noise[contender.name] = {**results[contender.name]["probe_noise_temperature"],
                                      "source": "its runs"}  # fmt: skip
             continue
-        values = start_noise_temperatures(config, contender, spins, archive)
+        values = start_noise_temperatures(config, contender, starts, archive)
         noise[contender.name] = {
-            "mean": float(values.mean()),
-            "min": float(values.min()),
-            "max": float(values.max()),
+            **spread(values),
             "source": "measured on the starts (runs not finished)",
         }
     return {
@@ -453,6 +462,11 @@ def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> d
         "probe_noise_temperature": noise,
         "cost_per_site": costs_per_site(config, contenders, costs),
     }
+
+
+def spread(values: np.ndarray) -> dict:
+    """Mean, min and max of per-start values (T_noise)."""
+    return {"mean": float(values.mean()), "min": float(values.min()), "max": float(values.max())}
 
 
 def noise_cell(row: dict) -> str:
@@ -570,7 +584,7 @@ def figure(config, contenders, rows: dict, out: Path) -> None:
         if row is None or contender.name == config.reference:
             continue
         kpm = contender.solver.kind == "kpm"
-        marker = ("o" if contender.solver.kpm.fresh_probes else "s") if kpm else "D"
+        marker = ("o" if uses_fresh_probes(contender) else "s") if kpm else "D"
         worst = [row[k] for k in ("peak_random", "peak_skyrmion") if k in row]
         pick = max(worst, key=lambda w: w["max_abs_relative_difference"])
         angle = row["angle_divergence_deg"]
@@ -649,8 +663,7 @@ def main() -> None:
     config, contenders = load(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.archive_only:
-        reference = next(c for c in contenders if c.name == config.reference)
-        collect(config, contenders, args.out, args.archive, make_solver(reference, config.model))
+        collect(config, contenders, args.out, args.archive)
         return
     if args.analyze:
         started = time.time()
