@@ -22,6 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
+import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -44,9 +45,20 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--fit-from", type=float, default=10.0, help="first time of the fit")
     ap.add_argument("--times", type=float, nargs="*", default=None, help="S(q) panel times")
+    ap.add_argument("--label", default=None, help="name of this ensemble in the figures")
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        nargs="*",
+        default=(),
+        help="coarsening.json of other ensembles (e.g. another temperature) to overlay",
+    )
     args = ap.parse_args()
+    label = args.label or args.runs[0].stem
+    others = [json.loads(path.read_text()) for path in args.compare]
     args.out.mkdir(parents=True, exist_ok=True)
     paths = []
+    unfinished = {}
     for run in args.runs:
         if run.exists():
             paths.append(run)
@@ -55,6 +67,7 @@ def main() -> None:
         so_far = read_unfinished(run)
         snapshot = write_trajectory(args.out / f"{run.stem}.so_far.h5", so_far)
         print(f"{run}: unfinished, {so_far.attributes['unfinished']}")
+        unfinished[str(run)] = so_far.attributes["unfinished"]
         paths.append(snapshot)
     numbers = analyze_trajectories(
         paths, args.out, AnalysisConfig(times=tuple(args.times) if args.times else None)
@@ -69,15 +82,28 @@ def main() -> None:
 
     fig, ax = plt.subplots(2, 2, figsize=(10, 7.5))
     a = ax[0, 0]
-    a.plot(t, s["ring_radius"] / NESTING_WAVENUMBER, "o-", label="ring radius / |Q|")
-    a.plot(t, s["ring_width"] / NESTING_WAVENUMBER, "s-", label="ring width w_q / |Q|")
+    a.plot(t, s["ring_radius"] / NESTING_WAVENUMBER, "o-", label=f"ring radius / |Q| ({label})")
+    a.plot(t, s["ring_width"] / NESTING_WAVENUMBER, "s-", label=f"ring width w_q / |Q| ({label})")
+    for other in others:
+        a.plot(other["times"], other["ring_radius_over_Q"], ":", label=f"radius ({other['label']})")
+        a.plot(other["times"], other["ring_width_over_Q"], "--", label=f"width ({other['label']})")
     a.set_xlabel("t")
     a.set_ylim(bottom=0)
     a.legend()
     a.set_title("S(q) ring: radial moments over 0 < |q| < 1.5 |Q|")
     a = ax[0, 1]
     positive = t > 0
-    a.loglog(t[positive], s["correlation_length"][positive], "o", label="ell = 2 pi / w_q")
+    a.loglog(
+        t[positive], s["correlation_length"][positive], "o", label=f"ell = 2 pi / w_q ({label})"
+    )
+    for other in others:
+        times = np.asarray(other["times"])
+        a.loglog(
+            times[times > 0],
+            np.asarray(other["correlation_length"])[times > 0],
+            "x",
+            label=f"ell ({other['label']})",
+        )
     if fit is not None:
         tt = t[late]
         a.loglog(
@@ -91,11 +117,18 @@ def main() -> None:
     a.legend()
     a.set_title("characteristic length")
     a = ax[1, 0]
-    for key, label in (
+    for key, name in (
         ("num_negative_objects_mean", "charge -1 objects"),
         ("num_positive_objects_mean", "charge +1 objects"),
     ):
-        a.plot(t, s[key], "o-", label=label)
+        a.plot(t, s[key], "o-", label=f"{name} ({label})")
+    for other in others:
+        a.plot(
+            other["times"], other["negative_objects"], ":", label=f"charge -1 ({other['label']})"
+        )
+        a.plot(
+            other["times"], other["positive_objects"], "--", label=f"charge +1 ({other['label']})"
+        )
     a.set_xlabel("t")
     a.set_ylabel("count")
     a.set_yscale("log")
@@ -103,8 +136,17 @@ def main() -> None:
     a.set_title("skyrmions and antiskyrmions (opposite charge)")
     a = ax[1, 1]
     if "peak_weight_fraction" in s:
-        a.plot(t, s["peak_weight_fraction"], "o-", label="six +-Q_eta peaks")
-    a.plot(t, s["ring_weight"], "s-", label="whole ring region")
+        a.plot(t, s["peak_weight_fraction"], "o-", label=f"six +-Q_eta peaks ({label})")
+    a.plot(t, s["ring_weight"], "s-", label=f"whole ring region ({label})")
+    for other in others:
+        if other["peak_weight_fraction"]:
+            a.plot(
+                other["times"],
+                other["peak_weight_fraction"],
+                ":",
+                label=f"six peaks ({other['label']})",
+            )
+        a.plot(other["times"], other["ring_weight"], "--", label=f"ring region ({other['label']})")
     a.set_xlabel("t")
     a.set_ylabel("share of sum_q S(q) = 1")
     a.legend()
@@ -112,8 +154,17 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(args.out / "coarsening.png", dpi=120)
 
+    with h5py.File(paths[0], "r") as first:
+        run_config = json.loads(first.attrs["config"])
+        provenance = {k: str(first.attrs[k]) for k in ("git_hash", "package_version")}
     summary = {
+        "label": label,
         "runs": [str(p) for p in paths],
+        "unfinished": unfinished,
+        "L": run_config["L"],
+        "llg": run_config["llg"],
+        "seed": run_config["seed"],
+        "provenance": provenance,
         "times": t.tolist(),
         "ring_radius_over_Q": (s["ring_radius"] / NESTING_WAVENUMBER).tolist(),
         "ring_width_over_Q": (s["ring_width"] / NESTING_WAVENUMBER).tolist(),
@@ -121,6 +172,7 @@ def main() -> None:
         "negative_objects": s["num_negative_objects_mean"].tolist(),
         "positive_objects": s["num_positive_objects_mean"].tolist(),
         "peak_weight_fraction": s.get("peak_weight_fraction", np.array([])).tolist(),
+        "ring_weight": s["ring_weight"].tolist(),
         "power_law_fit": fit,
     }
     (args.out / "coarsening.json").write_text(json.dumps(summary, indent=1))
