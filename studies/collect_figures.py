@@ -25,6 +25,9 @@ FIGURES = {
     "runs/demo_new/stability/topology.png": "fig8_stability_topology.png",
     "runs/eval_new/equivariance.png": "fig9_equivariance.png",
     "runs/erf_random_new/receptive_field.png": "fig10_receptive_field.png",
+    "runs/coarsening/report_T0.001/coarsening.png": "coarsening.png",
+    "runs/coarsening/report_T0/snapshots.png": "coarsening_snapshots.png",
+    "runs/coarsening/report_T0/structure_factor_panels.png": "coarsening_structure_factor.png",
 }
 
 
