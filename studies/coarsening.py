@@ -1,19 +1,31 @@
 """Coarsening after a random quench on a lattice the paper could not run (issue 18 study).
 
-Run (the trajectory first: 10^4 steps, t = 1000, ~3 s per step on 2 quiet cores, so several
-sessions: re-running the command resumes it from its last checkpoint)::
+Runs (504 x 504, the shipped model, one thread each: ~3.1 s per step, so ~2500 steps, t = 250,
+in a working session; the target 10^4 steps is ~9 core-hours.  Re-running a command resumes it
+from its last checkpoint, as long as ``runs/`` is kept)::
 
+    export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
     torquenet simulate --solver cnn --L 504 --init random --steps 10000 --save-every 100 \\
         --checkpoint-every 50 --seed 11 --no-fields --out runs/coarsening/L504_T0.h5
-    .venv/bin/python studies/coarsening.py runs/coarsening/L504_T0.h5 --out runs/coarsening/report
+    torquenet simulate --solver cnn --L 504 --init random --steps 10000 --save-every 100 \\
+        --checkpoint-every 50 --seed 11 --no-fields --temperature 0.001 \\
+        --out runs/coarsening/L504_T0.001.h5
+    .venv/bin/python studies/coarsening.py runs/coarsening/L504_T0.h5 \\
+        --out runs/coarsening/report_T0 --label "T = 0"
+    .venv/bin/python studies/coarsening.py runs/coarsening/L504_T0.001.h5 \\
+        --out runs/coarsening/report_T0.001 --label "T = 0.001" \\
+        --compare runs/coarsening/report_T0/coarsening.json
 
-An unfinished run (still going, or interrupted) is analysed as far as it got
+The same seed gives both runs the same random start (the noise is a separate stream), so the
+two are paired.  An unfinished run (still going, or interrupted) is analysed as far as it got
 (``torquenet.runs.read_unfinished``).  The script calls the package's own analysis
 (``torquenet.analysis.analyze_trajectories``: S(q, t) panels, snapshots, topological charge,
 skyrmion and antiskyrmion counts, the +-Q_eta peak, the ring moments of
-``torquenet.analysis.ring_moments``), then draws the coarsening figure (ring radius and width,
-the length ell(t) = 2 pi / w_q on log axes with a power-law fit, object counts,
-six-peak weight) and writes ``coarsening.json`` and ``coarsening.md`` next to it.
+``torquenet.analysis.ring_moments``; PNG only), a zoomed corner of the snapshots
+(``plot_corner_snapshots``), then draws the coarsening figure (ring radius and width, the
+length ell(t) = 2 pi / w_q on log axes with a power-law fit, object counts, six-peak weight;
+``--compare`` overlays other ensembles' ``coarsening.json``) and writes ``coarsening.json`` and
+``coarsening.md`` next to it (the committed copies are in ``studies/results/coarsening/``).
 """
 
 from __future__ import annotations
@@ -33,9 +45,10 @@ from torquenet.analysis import (  # noqa: E402
     NESTING_WAVENUMBER,
     AnalysisConfig,
     analyze_trajectories,
+    plot_corner_snapshots,
     power_law_fit,
 )
-from torquenet.data import write_trajectory  # noqa: E402
+from torquenet.data import read_trajectory, write_trajectory  # noqa: E402
 from torquenet.runs import read_unfinished  # noqa: E402
 
 
@@ -45,6 +58,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--fit-from", type=float, default=10.0, help="first time of the fit")
     ap.add_argument("--times", type=float, nargs="*", default=None, help="S(q) panel times")
+    ap.add_argument("--corner", type=int, default=48, help="side of the zoomed snapshots")
+    ap.add_argument(
+        "--scale",
+        choices=("auto", "log", "linear"),
+        default="log",
+        help="colour scale of the S(q) panels (log: the speckle of one large run hides the ring)",
+    )
     ap.add_argument("--label", default=None, help="name of this ensemble in the figures")
     ap.add_argument(
         "--compare",
@@ -69,9 +89,15 @@ def main() -> None:
         print(f"{run}: unfinished, {so_far.attributes['unfinished']}")
         unfinished[str(run)] = so_far.attributes["unfinished"]
         paths.append(snapshot)
-    numbers = analyze_trajectories(
-        paths, args.out, AnalysisConfig(times=tuple(args.times) if args.times else None)
+    # PNG only: a PDF of 2.5e5 drawn spins takes minutes and tens of MB per figure
+    config = AnalysisConfig(
+        times=tuple(args.times) if args.times else None,
+        structure_factor_scale=args.scale,
+        figure_formats=("png",),
     )
+    numbers = analyze_trajectories(paths, args.out, config)
+    # the whole-lattice snapshots show domains; a corner shows the skyrmions themselves
+    plot_corner_snapshots(read_trajectory(paths[0]), args.out / "corner", size=args.corner)
     s = {k: np.asarray(v) for k, v in numbers["series"].items()}
     t = s["time"]
     late = (t >= args.fit_from) & np.isfinite(s["correlation_length"])
@@ -156,7 +182,9 @@ def main() -> None:
 
     with h5py.File(paths[0], "r") as first:
         run_config = json.loads(first.attrs["config"])
-        provenance = {k: str(first.attrs[k]) for k in ("git_hash", "package_version")}
+        provenance = {
+            k: str(first.attrs[k]) for k in ("git_hash", "package_version") if k in first.attrs
+        }
     summary = {
         "label": label,
         "runs": [str(p) for p in paths],
@@ -184,7 +212,7 @@ def main() -> None:
             f"| {t[k]:g} | {summary['ring_radius_over_Q'][k]:.3f} | "
             f"{summary['ring_width_over_Q'][k]:.3f} | {summary['correlation_length'][k]:.1f} | "
             f"{summary['negative_objects'][k]:.0f} | {summary['positive_objects'][k]:.0f} | "
-            f"{peak[k]:.4f} |"
+            f"{peak[k]:.2e} |"
         )
     fit_text = (
         f"ell ~ t^n with n = {fit['exponent']:.3f} +- {fit['error']:.3f} for "
