@@ -393,9 +393,10 @@ def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> d
     is_random = np.array([n.startswith("random") for n in names])
     starts = write_starts(config, out)
     start_spins = np.load(starts[names[0]])
-    costs = {c.name: step_cost(c, config, start_spins) for c in contenders if c.name in summaries}
-    if config.network not in costs:
+    if config.network not in summaries:
         raise SystemExit(f"the network {config.network!r} has unfinished runs")
+    # every contender's cost, also of those without runs: where it would sit on the cost axis
+    costs = {c.name: step_cost(c, config, start_spins) for c in contenders}
     reference_peaks = np.array([s["peaks"] for s in reference])
     reference_energy = np.array([s["omega_per_site"] for s in reference])
     results = {}
@@ -456,9 +457,19 @@ def analyze(config, contenders, out: Path, archive: Path = DEFAULT_ARCHIVE) -> d
             **spread(values),
             "source": "measured on the starts (runs not finished)",
         }
+    not_run = {
+        c.name: {
+            "cost_seconds_per_step": costs[c.name],
+            "cost_vs_network": costs[c.name] / costs[config.network],
+            "cost_vs_reference": costs[c.name] / costs[config.reference],
+        }
+        for c in contenders
+        if c.name not in results
+    }
     return {
         "times": times.tolist(),
         "contenders": results,
+        "not_run": not_run,
         "probe_noise_temperature": noise,
         "cost_per_site": costs_per_site(config, contenders, costs),
     }
@@ -527,6 +538,17 @@ def report(config, contenders, numbers: dict, out: Path, seconds: float) -> str:
         if candidates
         else f"No contender stays within {100 * config.tolerance:g}% at every saved time."
     )
+    not_run = numbers.get("not_run", {})
+    if not_run:
+        verdict += (
+            "  Without finished runs (cost only, per step on the frontier system): "
+            + "; ".join(
+                f"{name} {row['cost_vs_network']:.3g} x the network, "
+                f"{row['cost_vs_reference']:.3g} x the reference {config.reference}"
+                for name, row in not_run.items()
+            )
+            + "."
+        )
     header = (
         f"Frontier: {config.num_random} random + {config.num_skyrmion} skyrmion-lattice starts "
         f"on {config.L} x {config.L}, {config.num_steps} steps (t = "
@@ -564,14 +586,16 @@ def report(config, contenders, numbers: dict, out: Path, seconds: float) -> str:
     ]
     text = "\n\n".join(blocks) + "\n"
     (out / "frontier.md").write_text(text)
-    figure(config, contenders, rows, out)
+    figure(config, contenders, rows, out, not_run)
     return text
 
 
-def figure(config, contenders, rows: dict, out: Path) -> None:
+def figure(config, contenders, rows: dict, out: Path, not_run: dict | None = None) -> None:
     """Fidelity vs cost, log axes: the worst paired S(+-Q) difference over the saved times
     (left) and the mean spin angle from the reference run at ``divergence_until`` (right);
-    fixed-probe KPM as squares, fresh-probe as circles, ED and the network as diamonds."""
+    fixed-probe KPM as squares, fresh-probe as circles, ED and the network as diamonds;
+    contenders without runs (``not_run``: their costs) as dotted vertical lines."""
+    not_run = not_run or {}
     import matplotlib
 
     matplotlib.use("Agg")
@@ -596,6 +620,12 @@ def figure(config, contenders, rows: dict, out: Path) -> None:
             ax.errorbar(cost, value, yerr=error, fmt=marker, capsize=3, ms=6)
             ax.annotate(contender.name, (cost, value), fontsize=8, xytext=(5, 3),
                         textcoords="offset points")  # fmt: skip
+    for name, row in not_run.items():  # cost known, fidelity not measured
+        for ax in (left, right):
+            ax.axvline(row["cost_vs_network"], color="grey", ls=":", lw=1)
+            ax.annotate(f"{name} (not run)", (row["cost_vs_network"], 0.02),
+                        xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
+                        color="grey", xytext=(2, 0), textcoords="offset points")  # fmt: skip
     tolerance = 100 * config.tolerance
     left.axhline(tolerance, color="grey", ls="--", lw=1)
     where = ("axes fraction", "data")

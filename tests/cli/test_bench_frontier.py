@@ -101,6 +101,15 @@ def test_frontier_runs_and_analyses_a_tiny_ensemble(tmp_path):
     for key in ("mean", "min", "max"):
         assert noise["kpm_fresh_d2_not_run"][key] == noise["kpm_fresh_d2"][key]
     assert "kpm_fresh_d2_not_run: 2 of 2 runs not finished" in table
+    # a contender without runs still gets its cost (same solver as kpm_fresh_d2: same order)
+    not_run = json.loads((out / "frontier.json").read_text())["not_run"]
+    assert set(not_run) == {"kpm_fresh_d2_not_run"}
+    ratio = not_run["kpm_fresh_d2_not_run"]["cost_vs_network"]
+    assert 0.2 < ratio / numbers["kpm_fresh_d2"]["cost_vs_network"] < 5
+    assert "Without finished runs (cost only" in table and "kpm_fresh_d2_not_run" in table
+    assert (
+        "kpm_fresh_d2_not_run" in json.loads((out / "frontier.json").read_text())["cost_per_site"]
+    )
     assert (out / "frontier.png").stat().st_size > 0 and (out / "frontier.md").is_file()
 
     # the trajectories gone (a later session), the archive alone gives the same fidelities
