@@ -23,8 +23,9 @@ two are paired.  An unfinished run (still going, or interrupted) is analysed as 
 skyrmion and antiskyrmion counts, the +-Q_eta peak, the ring moments of
 ``torquenet.analysis.ring_moments``; PNG only), a zoomed corner of the snapshots
 (``plot_corner_snapshots``), then draws the coarsening figure (ring radius and width, the
-length ell(t) = 2 pi / w_q on log axes with a power-law fit, object counts, six-peak weight;
-``--compare`` overlays other ensembles' ``coarsening.json``) and writes ``coarsening.json`` and
+length ell(t) = 2 pi / w_q on log axes with a power-law fit, object counts, six-peak weight),
+and the shell-averaged ring profile S(|q|) with its contrast and half-width (``ring_profile``;
+``--compare`` overlays other ensembles' ``coarsening.json``), and writes ``coarsening.json`` and
 ``coarsening.md`` next to it (the committed copies are in ``studies/results/coarsening/``).
 """
 
@@ -45,11 +46,51 @@ from torquenet.analysis import (  # noqa: E402
     NESTING_WAVENUMBER,
     AnalysisConfig,
     analyze_trajectories,
+    folded_momentum_norms,
     plot_corner_snapshots,
     power_law_fit,
 )
 from torquenet.data import read_trajectory, write_trajectory  # noqa: E402
 from torquenet.runs import read_unfinished  # noqa: E402
+
+
+def ring_profile(sq: np.ndarray, num_bins: int = 30, cut: float = 1.5) -> dict:
+    """Shell-averaged S(|q|) over 0 < |q| < cut |Q| of maps (T, L, L) and, per time, the ring's
+    contrast over the background (the mean of the outer shells, 1.3-1.5 |Q|: the flat weight
+    the random start leaves) and its full width at half the excess, FWHM (units of |Q|; NaN
+    while the peak is under 1.3 x the background, where shell noise would set it); the length
+    of the coherent modulation is then 2 pi / (FWHM |Q|) = 6 / FWHM lattice constants.  The
+    radial moments of ``ring_moments`` weigh that background with the ring; the half-width of
+    the excess does not.  The half-maximum crossings are interpolated linearly between shells."""
+    q = folded_momentum_norms(sq.shape[-1]) / NESTING_WAVENUMBER
+    edges = np.linspace(0.0, cut, num_bins + 1)
+    shell = np.digitize(q, edges) - 1
+    inside = (q > 0) & (shell < num_bins)
+    counts = np.bincount(shell[inside], minlength=num_bins)
+    profile = np.stack([np.bincount(shell[inside], m[inside], num_bins) for m in sq]) / counts
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    background = profile[:, centres > 1.3].mean(axis=1)
+    peak = profile.argmax(axis=1)
+    contrast = profile[np.arange(len(sq)), peak] / background
+    fwhm = np.full(len(sq), np.nan)
+    for k, row in enumerate(profile - background[:, None]):
+        half = 0.5 * row[peak[k]]
+        if contrast[k] < 1.3:  # no ring above the background yet
+            continue
+        low = np.nonzero(row[: peak[k]] < half)[0]
+        high = np.nonzero(row[peak[k] :] < half)[0]
+        if len(low) and len(high):
+            i, j = low[-1], peak[k] + high[0]  # below half; the next shell inwards is above
+            left = centres[i] + (half - row[i]) / (row[i + 1] - row[i]) * (centres[1] - centres[0])
+            right = centres[j] - (half - row[j]) / (row[j - 1] - row[j]) * (centres[1] - centres[0])
+            fwhm[k] = right - left
+    return {
+        "q_over_Q": centres,
+        "profile": profile,
+        "ring_position_over_Q": centres[peak],
+        "contrast": contrast,
+        "fwhm_over_Q": fwhm,
+    }
 
 
 def main() -> None:
@@ -100,6 +141,8 @@ def main() -> None:
     plot_corner_snapshots(read_trajectory(paths[0]), args.out / "corner", size=args.corner)
     s = {k: np.asarray(v) for k, v in numbers["series"].items()}
     t = s["time"]
+    ring = ring_profile(np.load(args.out / "structure_factor.npz")["structure_factor"])
+    draw_profiles(ring, t, args.out / "ring_profile.png", label)
     late = (t >= args.fit_from) & np.isfinite(s["correlation_length"])
     fit = None
     if late.sum() >= 3:
@@ -201,18 +244,27 @@ def main() -> None:
         "positive_objects": s["num_positive_objects_mean"].tolist(),
         "peak_weight_fraction": s.get("peak_weight_fraction", np.array([])).tolist(),
         "ring_weight": s["ring_weight"].tolist(),
+        "ring_contrast": ring["contrast"].tolist(),
+        "ring_fwhm_over_Q": [float(w) if np.isfinite(w) else None for w in ring["fwhm_over_Q"]],
+        "ring_position_over_Q": ring["ring_position_over_Q"].tolist(),
+        "ring_length": [6.0 / w if np.isfinite(w) else None for w in ring["fwhm_over_Q"]],
         "power_law_fit": fit,
     }
     (args.out / "coarsening.json").write_text(json.dumps(summary, indent=1))
-    rows = ["| t | ring radius / Q | width / Q | ell | charge -1 | charge +1 | six-peak weight |"]
-    rows.append("|---|---|---|---|---|---|---|")
+    rows = [
+        "| t | ring radius / Q | width / Q | ell | charge -1 | charge +1 | six-peak weight "
+        "| ring contrast | ring FWHM / Q |"
+    ]
+    rows.append("|---|---|---|---|---|---|---|---|---|")
     peak = summary["peak_weight_fraction"] or [float("nan")] * len(t)
     for k in range(len(t)):
         rows.append(
             f"| {t[k]:g} | {summary['ring_radius_over_Q'][k]:.3f} | "
             f"{summary['ring_width_over_Q'][k]:.3f} | {summary['correlation_length'][k]:.1f} | "
             f"{summary['negative_objects'][k]:.0f} | {summary['positive_objects'][k]:.0f} | "
-            f"{peak[k]:.2e} |"
+            f"{peak[k]:.2e} | {ring['contrast'][k]:.2f} | "
+            + (f"{ring['fwhm_over_Q'][k]:.3f}" if np.isfinite(ring["fwhm_over_Q"][k]) else "-")
+            + " |"
         )
     fit_text = (
         f"ell ~ t^n with n = {fit['exponent']:.3f} +- {fit['error']:.3f} for "
@@ -220,9 +272,34 @@ def main() -> None:
         if fit
         else "too few late frames for a fit"
     )
+    defined = np.isfinite(ring["fwhm_over_Q"]) & (t > 0)
+    if defined.sum() >= 3:  # the coherence length of the ring, once it stands out
+        n, err, _ = power_law_fit(t[defined], 6.0 / ring["fwhm_over_Q"][defined])
+        summary["ring_length_fit"] = {"exponent": n, "error": err, "from_time": t[defined][0]}
+        fit_text += (
+            f"; ring coherence length 6 / FWHM ~ t^n with n = {n:.3f} +- {err:.3f} for "
+            f"t >= {t[defined][0]:g}"
+        )
+        (args.out / "coarsening.json").write_text(json.dumps(summary, indent=1))
     (args.out / "coarsening.md").write_text("\n".join(rows) + f"\n\n{fit_text}\n")
     print("\n".join(rows))
     print(fit_text)
+
+
+def draw_profiles(ring: dict, times: np.ndarray, path: Path, label: str) -> None:
+    """S(|q|) shell averages at up to six times, over the outer-shell background."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for k in np.unique(np.linspace(0, len(times) - 1, 6).round().astype(int)):
+        background = ring["profile"][k, ring["q_over_Q"] > 1.3].mean()
+        ax.plot(ring["q_over_Q"], ring["profile"][k] / background, label=f"t = {times[k]:g}")
+    ax.axvline(1.0, color="grey", ls=":", lw=1)
+    ax.set_xlabel("|q| / |Q_eta|")
+    ax.set_ylabel("shell mean of S(q) / background (1.3-1.5 |Q|)")
+    ax.set_title(f"ring profile ({label})")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

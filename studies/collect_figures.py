@@ -28,6 +28,7 @@ FIGURES = {
     "runs/coarsening/report_T0.001/coarsening.png": "coarsening.png",
     "runs/coarsening/report_T0/snapshots.png": "coarsening_snapshots.png",
     "runs/coarsening/report_T0/corner.png": "coarsening_corner.png",
+    "runs/coarsening/report_T0/ring_profile.png": "coarsening_ring_profile.png",
     "runs/coarsening/report_T0/structure_factor_panels.png": "coarsening_structure_factor.png",
 }
 
