@@ -35,7 +35,6 @@ import argparse
 import json
 from pathlib import Path
 
-import h5py
 import matplotlib
 
 matplotlib.use("Agg")
@@ -74,9 +73,9 @@ def ring_profile(sq: np.ndarray, num_bins: int = 30, cut: float = 1.5) -> dict:
     contrast = profile[np.arange(len(sq)), peak] / background
     fwhm = np.full(len(sq), np.nan)
     for k, row in enumerate(profile - background[:, None]):
-        half = 0.5 * row[peak[k]]
         if contrast[k] < 1.3:  # no ring above the background yet
             continue
+        half = 0.5 * row[peak[k]]
         low = np.nonzero(row[: peak[k]] < half)[0]
         high = np.nonzero(row[peak[k] :] < half)[0]
         if len(low) and len(high):
@@ -87,9 +86,11 @@ def ring_profile(sq: np.ndarray, num_bins: int = 30, cut: float = 1.5) -> dict:
     return {
         "q_over_Q": centres,
         "profile": profile,
+        "background": background,
         "ring_position_over_Q": centres[peak],
         "contrast": contrast,
         "fwhm_over_Q": fwhm,
+        "coherence_length": 2 * np.pi / (fwhm * NESTING_WAVENUMBER),  # = 6 / FWHM (a)
     }
 
 
@@ -138,7 +139,8 @@ def main() -> None:
     )
     numbers = analyze_trajectories(paths, args.out, config)
     # the whole-lattice snapshots show domains; a corner shows the skyrmions themselves
-    plot_corner_snapshots(read_trajectory(paths[0]), args.out / "corner", size=args.corner)
+    first = read_trajectory(paths[0])
+    plot_corner_snapshots(first, args.out / "corner", size=args.corner)
     s = {k: np.asarray(v) for k, v in numbers["series"].items()}
     t = s["time"]
     ring = ring_profile(np.load(args.out / "structure_factor.npz")["structure_factor"])
@@ -223,11 +225,17 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(args.out / "coarsening.png", dpi=120)
 
-    with h5py.File(paths[0], "r") as first:
-        run_config = json.loads(first.attrs["config"])
-        provenance = {
-            k: str(first.attrs[k]) for k in ("git_hash", "package_version") if k in first.attrs
-        }
+    run_config = json.loads(first.attributes["config"])
+    provenance = {
+        k: str(first.attributes[k])
+        for k in ("git_hash", "package_version")
+        if k in first.attributes
+    }
+    defined = np.isfinite(ring["fwhm_over_Q"]) & (t > 0)
+    ring_fit = None
+    if defined.sum() >= 3:  # the coherence length of the ring, once it stands out
+        n, err, _ = power_law_fit(t[defined], ring["coherence_length"][defined])
+        ring_fit = {"exponent": n, "error": err, "from_time": float(t[defined][0])}
     summary = {
         "label": label,
         "runs": [str(p) for p in paths],
@@ -247,8 +255,9 @@ def main() -> None:
         "ring_contrast": ring["contrast"].tolist(),
         "ring_fwhm_over_Q": [float(w) if np.isfinite(w) else None for w in ring["fwhm_over_Q"]],
         "ring_position_over_Q": ring["ring_position_over_Q"].tolist(),
-        "ring_length": [6.0 / w if np.isfinite(w) else None for w in ring["fwhm_over_Q"]],
+        "ring_length": [float(x) if np.isfinite(x) else None for x in ring["coherence_length"]],
         "power_law_fit": fit,
+        "ring_length_fit": ring_fit,
     }
     (args.out / "coarsening.json").write_text(json.dumps(summary, indent=1))
     rows = [
@@ -272,15 +281,11 @@ def main() -> None:
         if fit
         else "too few late frames for a fit"
     )
-    defined = np.isfinite(ring["fwhm_over_Q"]) & (t > 0)
-    if defined.sum() >= 3:  # the coherence length of the ring, once it stands out
-        n, err, _ = power_law_fit(t[defined], 6.0 / ring["fwhm_over_Q"][defined])
-        summary["ring_length_fit"] = {"exponent": n, "error": err, "from_time": t[defined][0]}
+    if ring_fit is not None:
         fit_text += (
-            f"; ring coherence length 6 / FWHM ~ t^n with n = {n:.3f} +- {err:.3f} for "
-            f"t >= {t[defined][0]:g}"
+            f"; ring coherence length 6 / FWHM ~ t^n with n = {ring_fit['exponent']:.3f} +- "
+            f"{ring_fit['error']:.3f} for t >= {ring_fit['from_time']:g}"
         )
-        (args.out / "coarsening.json").write_text(json.dumps(summary, indent=1))
     (args.out / "coarsening.md").write_text("\n".join(rows) + f"\n\n{fit_text}\n")
     print("\n".join(rows))
     print(fit_text)
@@ -290,8 +295,8 @@ def draw_profiles(ring: dict, times: np.ndarray, path: Path, label: str) -> None
     """S(|q|) shell averages at up to six times, over the outer-shell background."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for k in np.unique(np.linspace(0, len(times) - 1, 6).round().astype(int)):
-        background = ring["profile"][k, ring["q_over_Q"] > 1.3].mean()
-        ax.plot(ring["q_over_Q"], ring["profile"][k] / background, label=f"t = {times[k]:g}")
+        profile = ring["profile"][k] / ring["background"][k]
+        ax.plot(ring["q_over_Q"], profile, label=f"t = {times[k]:g}")
     ax.axvline(1.0, color="grey", ls=":", lw=1)
     ax.set_xlabel("|q| / |Q_eta|")
     ax.set_ylabel("shell mean of S(q) / background (1.3-1.5 |Q|)")
